@@ -1,0 +1,46 @@
+"""Gradient Descent Explorer — entry point.
+
+    python main.py [PRESET]                      open the window (optionally on a built-in preset or a file)
+    python main.py simulate PRESET --csv OUT     run a preset headless, write trajectories as CSV
+    python main.py render PRESET --png OUT       draw the window to a PNG (also --gif / --mp4)
+    python main.py presets                       list the built-in presets
+    python main.py inspect "EXPR"                print f, ∇f, the Hessian and the critical points
+
+Imports are deferred: the headless subcommands never load Qt, and worker processes that re-import this
+module stay cheap.
+"""
+
+from __future__ import annotations
+
+import sys
+
+HEADLESS = {"simulate", "presets", "inspect"}
+USAGE = __doc__.split("\n\n")[1]
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command = argv[0] if argv else None
+    if command in ("-h", "--help"):
+        print(USAGE)
+        return 0
+    if command in ("-V", "--version"):
+        from explorer import __version__
+
+        print(f"Gradient Descent Explorer {__version__}")
+        return 0
+    if command in HEADLESS:
+        from explorer.cli import run_headless
+
+        return run_headless(command, argv[1:])
+    if command == "render":
+        from widgets.render import render_main
+
+        return render_main(argv[1:])
+    from widgets.app import run_app
+
+    return run_app(argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,26 @@
+"""Shared test set-up.
+
+GUI tests need an X server: pytest-xvfb starts Xvfb when it is installed (CI installs it). Where none is
+available we fall back to Qt's offscreen platform, which renders 2-D only — there QOpenGLWidget has no
+context and GLViewWidget.renderToArray segfaults — so tests marked ``gl`` are skipped, with that reason.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+
+def _have_x_server() -> bool:
+    return bool(os.environ.get("DISPLAY")) and os.environ.get("QT_QPA_PLATFORM", "xcb") != "offscreen"
+
+
+def pytest_collection_modifyitems(config, items):
+    if _have_x_server():
+        return
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    skip = pytest.mark.skip(reason="no X server: Qt's offscreen platform cannot create an OpenGL context")
+    for item in items:
+        if "gl" in item.keywords:
+            item.add_marker(skip)

@@ -1,0 +1,300 @@
+"""Reading and writing preset files (TOML, format ``gradient-descent-explorer/preset`` version 1).
+
+A preset file looks like this (only ``format``, ``version``, ``title``, ``[surface]`` with ``expression``,
+``x_range`` and ``y_range``, and each run's ``optimizer`` and ``start`` are required)::
+
+    format = "gradient-descent-explorer/preset"
+    version = 1
+    title = "Rosenbrock race"
+    description = "Why adaptive methods take the valley floor."
+    tolerance = 1e-8           # gradient-norm stop; 0 = never stop early
+    steps = 500                # default step budget of the runs
+
+    [surface]
+    expression = "(1 - x)^2 + 100(y - x^2)^2"
+    x_range = [-2.0, 2.0]
+    y_range = [-1.0, 3.0]
+    parameters = { a = 1.0 }   # values of the other names in the expression
+    minima = [[1.0, 1.0]]      # known minima, for "distance to the nearest known minimum"
+
+    [[runs]]
+    label = "Adam"
+    optimizer = "adam"
+    start = [-1.5, 2.0]
+    steps = 500
+    color = "#e69f00"
+    params = { lr = 0.05, betas = [0.9, 0.999] }   # torch.optim names; omitted ones take the defaults
+    noise = { std = 0.0, seed = 0 }
+    schedule = { kind = "cosine", T_max = 500 }
+    visible = true
+
+    [view]                     # free-form: the app's camera, overlays, current step, colour scale
+
+Loading validates everything (see :func:`explorer.preset_schema.check_preset`) and upgrades older format
+versions (:mod:`explorer.migrations`); saving writes tidy TOML atomically (temporary file, fsync, rename).
+Built-in lessons live in the ``presets`` package at the repository root.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+import os
+import re
+import secrets
+import stat
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+from explorer.migrations import migrate
+from explorer.preset_schema import (
+    FORMAT,
+    MAX_FILE_BYTES,
+    VERSION,
+    Preset,
+    PresetError,
+    SurfaceSpec,
+    check_preset,
+    did_you_mean,
+)
+
+__all__ = ["FORMAT", "VERSION", "Preset", "PresetError", "SurfaceSpec", "builtin_presets", "dumps_preset",
+           "load_preset", "loads_preset", "preset_from_dict", "preset_to_dict", "resolve_preset",
+           "save_preset"]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Reading
+
+def load_preset(path: str | os.PathLike) -> Preset:
+    """Read, upgrade and validate the preset file at ``path``; :class:`PresetError` says what is wrong."""
+    try:
+        with open(path, "rb") as file:
+            if os.fstat(file.fileno()).st_size > MAX_FILE_BYTES:
+                raise _too_large(path)
+            raw = file.read(MAX_FILE_BYTES + 1)
+    except OSError as e:
+        raise PresetError(path, "", f"cannot be read: {e.strerror or e}") from e
+    if len(raw) > MAX_FILE_BYTES:
+        raise _too_large(path)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise PresetError(path, "", f"is not UTF-8 text (byte {e.start} is {raw[e.start:e.start + 1]!r}); "
+                                    f"save it with UTF-8 encoding") from e
+    return loads_preset(text, source=str(path))
+
+
+def _too_large(path: object) -> PresetError:
+    return PresetError(path, "", f"is larger than {MAX_FILE_BYTES:,} bytes; a preset is a few kilobytes")
+
+
+def loads_preset(text: str, source: str = "<string>") -> Preset:
+    """Parse, upgrade and validate preset TOML ``text``; ``source`` names it in error messages."""
+    text = text.removeprefix("\ufeff")  # a byte-order mark some Windows editors add
+    if len(text.encode("utf-8", "surrogatepass")) > MAX_FILE_BYTES:
+        raise _too_large(source)
+    if not text.strip():
+        raise PresetError(source, "", f'is empty; a preset starts with format = "{FORMAT}"')
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        message = str(e)
+        where = re.search(r"\(at line (\d+), column (\d+)\)", message)
+        message = message[:where.start()].strip() if where else message
+        at = f" at line {where[1]}, column {where[2]}" if where else ""
+        raise PresetError(source, "", f"is not valid TOML{at}: {message}") from e
+    return preset_from_dict(data, source)
+
+
+def preset_from_dict(data: Any, path: object = "<dict>") -> Preset:
+    """Check the format tag and version, upgrade old versions, validate, and build the :class:`Preset`."""
+    if not isinstance(data, dict):
+        raise PresetError(path, "", "must be a table")
+    if "format" not in data:
+        raise PresetError(path, "format", f'is missing; this is not a Gradient Descent Explorer preset '
+                                          f'(it starts with format = "{FORMAT}")')
+    if data["format"] != FORMAT:
+        raise PresetError(path, "format", f'must be "{FORMAT}", not {data["format"]!r}; this is not a '
+                                          f'Gradient Descent Explorer preset')
+    version = data.get("version")
+    if version is None:
+        raise PresetError(path, "version", f"is missing (this version of the app writes version = {VERSION})")
+    if isinstance(version, bool) or not isinstance(version, int):
+        raise PresetError(path, "version", f"must be a whole number, not {version!r}")
+    return check_preset(migrate(data, version, path), path)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Writing
+
+def preset_to_dict(preset: Preset) -> dict[str, Any]:
+    """The TOML table of ``preset`` in file order, with None values and empty optional tables left out."""
+    s = preset.surface
+    surface: dict[str, Any] = {"expression": s.expression, "x_range": list(s.x_range),
+                               "y_range": list(s.y_range)}
+    if s.parameters:
+        surface["parameters"] = dict(s.parameters)
+    if s.minima:
+        surface["minima"] = [list(m) for m in s.minima]
+    data: dict[str, Any] = {"format": FORMAT, "version": VERSION, "title": preset.title,
+                            "description": preset.description, "tolerance": preset.tolerance,
+                            "steps": preset.steps, "surface": surface, "runs": []}
+    for run in preset.runs:
+        entry: dict[str, Any] = {"label": run.label, "optimizer": run.optimizer, "start": list(run.start)}
+        if run.steps is not None:
+            entry["steps"] = run.steps
+        if run.color is not None:
+            entry["color"] = run.color
+        if run.params:
+            entry["params"] = dict(run.params)
+        if run.noise is not None:
+            entry["noise"] = {"std": run.noise.std, "seed": run.noise.seed}
+        if run.schedule is not None:
+            entry["schedule"] = {"kind": run.schedule.kind, **run.schedule.args}
+        if not run.visible:
+            entry["visible"] = False
+        data["runs"].append(entry)
+    if not data["runs"]:
+        del data["runs"]
+    if preset.view:
+        data["view"] = dict(preset.view)
+    return _plain(data, "")
+
+
+def _plain(value: Any, at: str) -> Any:
+    """``value`` as TOML-ready Python: tuples -> lists, numpy scalars/arrays -> Python numbers/lists."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v, f"{at}.{k}" if at else str(k)) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v, f"{at}[{i}]") for i, v in enumerate(value)]
+    if hasattr(value, "tolist") and not isinstance(value, (bool, int, float, str)):  # numpy
+        return _plain(value.tolist(), at)
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return float(value)
+    if isinstance(value, str):
+        return value
+    raise PresetError("<preset>", at, f"{value!r} cannot be saved in a preset file (TOML has no "
+                                      f"{type(value).__name__})")
+
+
+def dumps_preset(preset: Preset) -> str:
+    """Tidy, human-editable TOML for ``preset``; what it writes always loads back equal.
+
+    Raises :class:`PresetError` if the preset holds something a preset file cannot (a value that fails
+    validation, a None or an object in ``view``).
+    """
+    data = preset_to_dict(preset)
+    check_preset(data, "<preset being saved>", compile_expression=False)
+    text = _tidy_toml(data)
+    if tomllib.loads(text) != data:  # belt and braces: tomli-w's own layout is always exact
+        text = tomli_w.dumps(data)
+    return text
+
+
+def _tidy_toml(data: dict[str, Any]) -> str:
+    """Top-level keys, ``[surface]``, ``[[runs]]`` (arrays and small tables inline), then ``[view]``."""
+    out = [f"{_key(k)} = {_inline(v)}" for k, v in data.items() if k not in ("surface", "runs", "view")]
+    out += ["", "[surface]"] + [f"{_key(k)} = {_inline(v)}" for k, v in data["surface"].items()]
+    for run in data.get("runs", []):
+        out += ["", "[[runs]]"] + [f"{_key(k)} = {_inline(v)}" for k, v in run.items()]
+    text = "\n".join(out) + "\n"
+    if "view" in data:
+        text += "\n" + tomli_w.dumps({"view": data["view"]})
+    return text
+
+
+def _key(key: str) -> str:
+    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else tomli_w.dumps({"k": key})[4:-1]
+
+
+def _inline(value: Any) -> str:
+    if isinstance(value, list):
+        return "[" + ", ".join(_inline(v) for v in value) + "]"
+    if isinstance(value, dict):
+        items = ", ".join(f"{_key(k)} = {_inline(v)}" for k, v in value.items())
+        return f"{{ {items} }}" if value else "{}"
+    # tomli-w formats scalars exactly (floats by repr, strings with escapes; multi-line text as """…""")
+    return tomli_w.dumps({"k": value}, multiline_strings=True)[4:-1]
+
+
+def save_preset(preset: Preset, path: str | os.PathLike) -> None:
+    """Write ``preset`` to ``path`` atomically.
+
+    The text goes to a temporary file in the same folder, is flushed and fsync'ed, then renamed over
+    ``path`` (``os.replace`` is atomic on POSIX and Windows). On any failure the temporary file is removed
+    and the previous file stays byte-identical; the error is a :class:`PresetError` (nothing written) or an
+    ``OSError`` naming ``path`` and the reason.
+    """
+    data = dumps_preset(preset).encode("utf-8")
+    target = Path(os.path.realpath(path))  # write through a symlink instead of replacing it
+    temp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
+    try:
+        try:
+            with open(temp, "xb") as file:
+                file.write(data)
+                file.flush()
+                os.fsync(file.fileno())
+            if target.exists():
+                os.chmod(temp, stat.S_IMODE(os.stat(target).st_mode))
+            os.replace(temp, target)
+        except BaseException:
+            try:
+                os.unlink(temp)
+            except OSError:
+                pass
+            raise
+    except OSError as e:
+        raise OSError(e.errno, f"could not save the preset: {e.strerror or e}", str(path)) from e
+    _fsync_folder(target.parent)
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make the rename itself durable (POSIX); a no-op where folders cannot be opened (Windows)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Built-in lessons
+
+def builtin_presets() -> dict[str, Path]:
+    """Built-in lesson name (file stem, e.g. ``"rosenbrock-race"``) -> path, sorted by name."""
+    try:
+        root = importlib.resources.files("presets")
+    except ModuleNotFoundError:  # running from a checkout without the package on sys.path
+        root = Path(__file__).resolve().parent.parent / "presets"
+    files = sorted((entry for entry in root.iterdir() if entry.name.endswith(".toml")), key=lambda e: e.name)
+    return {entry.name.removesuffix(".toml"): Path(str(entry)) for entry in files}
+
+
+def resolve_preset(name_or_path: str | os.PathLike) -> Path:
+    """The file for a built-in lesson name (``"rosenbrock-race"``) or a path to a preset file.
+
+    A bare name without a folder or suffix is looked up among the built-ins first; anything else must be an
+    existing file. Raises :class:`PresetError` listing the built-in names when it is neither.
+    """
+    text = os.fspath(name_or_path)
+    builtins = builtin_presets()
+    bare = isinstance(name_or_path, str) and os.sep not in text and "/" not in text and not Path(text).suffix
+    if bare and text in builtins:
+        return builtins[text]
+    if Path(text).is_file():
+        return Path(text)
+    hint = did_you_mean(text, builtins) if bare else ""
+    raise PresetError(text, "", f"is neither a preset file nor a built-in preset{hint}; built-in presets: "
+                                f"{', '.join(builtins)}")

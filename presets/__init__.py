@@ -1,0 +1,1 @@
+"""The built-in lessons: one preset file (TOML) per lesson, found with importlib.resources."""

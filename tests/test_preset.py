@@ -1,0 +1,273 @@
+"""Preset files: every built-in lesson loads and round-trips, bad files are refused with the field to blame,
+saving never damages the previous file, and old format versions are upgraded."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+
+import pytest
+
+from explorer import migrations
+from explorer.preset import (
+    FORMAT,
+    PresetError,
+    builtin_presets,
+    dumps_preset,
+    load_preset,
+    loads_preset,
+    resolve_preset,
+    save_preset,
+)
+from explorer.runs import PALETTE
+
+GOOD = """\
+format = "gradient-descent-explorer/preset"
+version = 1
+title = "Test"
+description = "A bowl."
+steps = 100
+
+[surface]
+expression = "x^2 + a y^2"
+x_range = [-2.0, 2.0]
+y_range = [-1.0, 3.0]
+parameters = { a = 4.0 }
+
+[[runs]]
+label = "GD"
+optimizer = "sgd"
+start = [1.0, 1.0]
+params = { lr = 0.1 }
+
+[[runs]]
+label = "Adam"
+optimizer = "adam"
+start = [-1.5, 2.0]
+steps = 50
+color = "#e69f00"
+params = { lr = 0.05, betas = [0.9, 0.999] }
+noise = { std = 0.5, seed = 3 }
+schedule = { kind = "cosine", T_max = 50 }
+
+[view]
+camera = { azimuth = 30.0 }
+"""
+
+BUILTINS = builtin_presets()
+
+
+def test_there_are_at_least_fourteen_builtin_lessons_including_the_case_studies():
+    assert len(BUILTINS) >= 14
+    for name in ("rosenbrock-race", "patient-readmission", "delivery-depot", "black-scholes-calibration"):
+        assert name in BUILTINS
+
+
+@pytest.mark.parametrize("name", sorted(BUILTINS))
+def test_builtin_lesson_loads_and_round_trips(name, tmp_path):
+    preset = load_preset(BUILTINS[name])
+    assert preset.title and len(preset.description.split(". ")) >= 2
+    assert preset.runs and all(run.color in PALETTE for run in preset.runs)
+    text = dumps_preset(preset)
+    assert text.startswith(f'format = "{FORMAT}"\nversion = 1\n')
+    tomllib.loads(text)
+    target = tmp_path / f"{name}.toml"
+    save_preset(preset, target)
+    assert load_preset(target) == preset
+
+
+def test_round_trip_keeps_every_field(tmp_path):
+    preset = loads_preset(GOOD)
+    adam = preset.runs[1]
+    assert adam.params == {"lr": 0.05, "betas": (0.9, 0.999)}
+    assert (adam.steps, adam.color, adam.noise.std, adam.noise.seed) == (50, "#e69f00", 0.5, 3)
+    assert (adam.schedule.kind, adam.schedule.args) == ("cosine", {"T_max": 50})
+    assert preset.view == {"camera": {"azimuth": 30.0}}
+    assert preset.surface.parameters == {"a": 4.0}
+    save_preset(preset, tmp_path / "p.toml")
+    text = (tmp_path / "p.toml").read_text()
+    assert "params = { lr = 0.05, betas = [0.9, 0.999] }" in text  # tidy, like the format's example
+    assert "None" not in text and "visible" not in text
+    assert load_preset(tmp_path / "p.toml") == preset
+
+
+def test_floats_round_trip_exactly(tmp_path):
+    text = GOOD.replace("lr = 0.1 }", "lr = 0.1234567890123456789 }").replace("[1.0, 1.0]", "[1e-300, 0.1]")
+    preset = loads_preset(text)
+    save_preset(preset, tmp_path / "p.toml")
+    again = load_preset(tmp_path / "p.toml")
+    assert again.runs[0].params["lr"] == preset.runs[0].params["lr"]
+    assert again.runs[0].start == (1e-300, 0.1)
+
+
+CORRUPT = [
+    # (what, file text, field, words the problem must contain)
+    ("truncated TOML", GOOD[:GOOD.index("x_range") + 12], "", "not valid toml at line"),
+    ("empty file", "", "", "empty"),
+    ("wrong format", GOOD.replace(FORMAT, "something/else"), "format", "not a gradient descent explorer"),
+    ("no format", GOOD.replace(f'format = "{FORMAT}"\n', ""), "format", "missing"),
+    ("future version", GOOD.replace("version = 1", "version = 3"), "version",
+     "newer version of gradient descent explorer (format version 3); this version reads up to 1"),
+    ("version as text", GOOD.replace("version = 1", 'version = "1"'), "version", "whole number"),
+    ("title not text", GOOD.replace('title = "Test"', "title = 3"), "title", "string"),
+    ("x_range reversed", GOOD.replace("[-2.0, 2.0]", "[2.0, -2.0]"), "surface.x_range", "less than"),
+    ("x_range infinite", GOOD.replace("[-2.0, 2.0]", "[-inf, 2.0]"), "surface.x_range[0]", "finite"),
+    ("start one number", GOOD.replace("start = [1.0, 1.0]", "start = [1.0]"), "runs[0].start", "2 numbers"),
+    ("start as text", GOOD.replace("start = [1.0, 1.0]", 'start = "here"'), "runs[0].start", "2 numbers"),
+    ("absurd steps", GOOD.replace("steps = 100", "steps = 1000000000"), "steps", "1 to 100,000"),
+    ("zero run steps", GOOD.replace("steps = 50", "steps = 0"), "runs[1].steps", "1 to 100,000"),
+    ("negative tolerance", GOOD.replace("steps = 100", "steps = 100\ntolerance = -1.0"), "tolerance",
+     "at least 0"),
+    ("unknown optimizer", GOOD.replace('"adam"', '"adamm"'), "runs[1].optimizer", "did you mean 'adam'"),
+    ("unknown top key", GOOD.replace("steps = 100", "stpes = 100"), "stpes", "did you mean 'steps'"),
+    ("unknown run key", GOOD.replace('color = "#e69f00"', 'colour = "#e69f00"'), "runs[1].colour",
+     "did you mean 'color'"),
+    ("unknown hyperparameter", GOOD.replace("lr = 0.1 }", "lr = 0.1, momentun = 0.9 }"),
+     "runs[0].params.momentun", "did you mean 'momentum'"),
+    ("negative lr", GOOD.replace("lr = 0.1 }", "lr = -0.1 }"), "runs[0].params.lr", "lr"),
+    ("betas out of range", GOOD.replace("[0.9, 0.999]", "[1.5, 0.999]"), "runs[1].params.betas", "beta"),
+    ("bad colour", GOOD.replace('"#e69f00"', '"orange"'), "runs[1].color", "#rrggbb"),
+    ("negative noise", GOOD.replace("std = 0.5", "std = -0.5"), "runs[1].noise.std", "at least 0"),
+    ("fractional seed", GOOD.replace("seed = 3", "seed = 3.5"), "runs[1].noise.seed", "whole number"),
+    ("unknown schedule", GOOD.replace('"cosine"', '"cosmic"'), "runs[1].schedule.kind", "cosmic"),
+    ("hostile expression", GOOD.replace("x^2 + a y^2", "().__class__.__base__.__subclasses__()"),
+     "surface.expression", "characters"),
+    ("tower of powers", GOOD.replace("x^2 + a y^2", "9^9^9^9"), "surface.expression", "characters"),
+    ("unknown name in expression", GOOD.replace("a y^2", "b y^2"), "surface.expression", "b"),
+    ("parameter named x", GOOD.replace("{ a = 4.0 }", "{ a = 4.0, x = 1.0 }"), "surface.parameters.x",
+     "cannot be a parameter name"),
+    ("surface missing", GOOD[:GOOD.index("[surface]")], "surface", "missing"),
+    ("view not a table", GOOD.replace("[view]\ncamera = { azimuth = 30.0 }\n", "").replace(
+        "steps = 100", 'steps = 100\nview = "top"'), "view", "table"),
+]
+
+
+@pytest.mark.parametrize("what, text, field, words", CORRUPT, ids=[case[0] for case in CORRUPT])
+def test_corrupt_file_names_field_and_problem(what, text, field, words, tmp_path):
+    path = tmp_path / "bad.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(PresetError) as caught:
+        load_preset(path)
+    error = caught.value
+    assert error.field == field
+    assert words in error.problem.lower()
+    assert str(error).startswith(f"{path}: {field + ': ' if field else ''}")
+
+
+def test_error_message_is_file_field_problem():
+    error = PresetError("lesson.toml", "runs[2].params.lr", "must be at least 0")
+    assert str(error) == "lesson.toml: runs[2].params.lr: must be at least 0"
+    assert isinstance(error, ValueError)
+
+
+def test_hostile_expression_error_points_at_the_characters():
+    text = GOOD.replace("x^2 + a y^2", "x^2 + __import__")
+    with pytest.raises(PresetError) as caught:
+        loads_preset(text, source="evil.toml")
+    assert caught.value.path == "evil.toml"
+    assert "characters 6–" in caught.value.problem
+
+
+def test_non_utf8_file_is_refused(tmp_path):
+    path = tmp_path / "latin1.toml"
+    path.write_bytes(GOOD.replace("A bowl.", "Schüssel").encode("latin-1"))
+    with pytest.raises(PresetError, match="not UTF-8"):
+        load_preset(path)
+
+
+def test_huge_file_is_refused_before_parsing(tmp_path):
+    path = tmp_path / "huge.toml"
+    path.write_text(GOOD + "#" * 2_000_000)
+    with pytest.raises(PresetError, match="larger than"):
+        load_preset(path)
+
+
+def test_missing_file_is_a_preset_error(tmp_path):
+    with pytest.raises(PresetError, match="cannot be read"):
+        load_preset(tmp_path / "nowhere.toml")
+
+
+def _saved_twice(tmp_path):
+    """A file holding one saved preset, and a different preset to save over it."""
+    path = tmp_path / "lesson.toml"
+    first = loads_preset(GOOD)
+    save_preset(first, path)
+    second = loads_preset(GOOD.replace('title = "Test"', 'title = "Changed"'))
+    return path, path.read_bytes(), second
+
+
+@pytest.mark.parametrize("broken", ["replace", "fsync", "write"])
+def test_failed_save_leaves_the_previous_file_byte_identical(broken, tmp_path, monkeypatch):
+    path, before, second = _saved_twice(tmp_path)
+
+    def fail(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    if broken == "write":
+        monkeypatch.setattr("explorer.preset.dumps_preset", lambda preset: "\udcff")  # cannot be encoded
+        with pytest.raises(UnicodeEncodeError):
+            save_preset(second, path)
+    else:
+        monkeypatch.setattr(os, broken, fail)
+        with pytest.raises(OSError, match="No space left on device") as caught:
+            save_preset(second, path)
+        assert caught.value.filename == str(path)
+    assert path.read_bytes() == before
+    assert os.listdir(tmp_path) == ["lesson.toml"]  # no temporary file left behind
+
+
+def test_save_into_read_only_folder_fails_cleanly(tmp_path):
+    path, before, second = _saved_twice(tmp_path)
+    os.chmod(tmp_path, 0o500)
+    try:
+        if os.access(tmp_path, os.W_OK):
+            pytest.skip("running as root: a read-only folder is still writable")
+        with pytest.raises(OSError):
+            save_preset(second, path)
+    finally:
+        os.chmod(tmp_path, 0o700)
+    assert path.read_bytes() == before
+
+
+def test_unsaveable_view_is_refused_before_touching_the_file(tmp_path):
+    path, before, second = _saved_twice(tmp_path)
+    bad = type(second)(**{**second.__dict__, "view": {"camera": None}})
+    with pytest.raises(PresetError) as caught:
+        save_preset(bad, path)
+    assert caught.value.field == "view.camera"
+    assert path.read_bytes() == before
+
+
+def test_old_version_is_migrated(monkeypatch):
+    """A synthetic version 0 kept ``lr`` at the top of each run (the example in explorer.migrations)."""
+
+    def lr_into_params(data):
+        for run in data.get("runs", []):
+            if "lr" in run:
+                run.setdefault("params", {})["lr"] = run.pop("lr")
+        return data
+
+    monkeypatch.setitem(migrations.MIGRATIONS, 0, lr_into_params)
+    old = GOOD.replace("version = 1", "version = 0").replace("params = { lr = 0.1 }", "lr = 0.1")
+    preset = loads_preset(old)
+    assert preset.version == 1
+    assert preset.runs[0].params == {"lr": 0.1}
+    assert dumps_preset(preset).splitlines()[1] == "version = 1"
+
+
+def test_version_older_than_any_migration_is_refused():
+    with pytest.raises(PresetError) as caught:
+        loads_preset(GOOD.replace("version = 1", "version = 0"))
+    assert caught.value.field == "version"
+    assert "older" in caught.value.problem
+
+
+def test_resolve_builtin_name_path_and_unknown(tmp_path):
+    assert resolve_preset("rosenbrock-race") == BUILTINS["rosenbrock-race"]
+    path = tmp_path / "mine.toml"
+    path.write_text(GOOD)
+    assert resolve_preset(str(path)) == path
+    with pytest.raises(PresetError) as caught:
+        resolve_preset("rosenbrok-race")
+    assert "did you mean 'rosenbrock-race'" in caught.value.problem
+    assert "himmelblau" in caught.value.problem

@@ -10,6 +10,11 @@ from __future__ import annotations
 import os
 
 import pytest
+from PySide6.QtCore import QCoreApplication, Qt
+
+# pyqtgraph.opengl keeps compiled shaders in class attributes: every 3-D view must share one GL context
+# group, and the attribute has to be set before the QApplication exists.
+QCoreApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)
 
 
 def _have_x_server() -> bool:

@@ -1,0 +1,298 @@
+"""The simulation engine: what a racer records, when it stops and why, and many starts at once."""
+
+from __future__ import annotations
+
+import math
+import tracemalloc
+
+import numpy as np
+import pytest
+
+from explorer import simulation
+from explorer.runs import Noise, RunSpec, Schedule
+from explorer.schedules import make_schedule
+from explorer.simulation import BatchResult, Cancelled, Trajectory, run_batch, simulate, simulate_run
+from explorer.surface import compile_surface
+
+ROSENBROCK = "(1 - x)^2 + 100(y - x^2)^2"
+VIEW = ((-2.0, 2.0), (-2.0, 2.0))
+
+
+@pytest.fixture(scope="module")
+def rosenbrock():
+    return compile_surface(ROSENBROCK)
+
+
+@pytest.fixture(scope="module")
+def bowl():
+    return compile_surface("x^2 + y^2")
+
+
+@pytest.fixture(scope="module")
+def valley():
+    return compile_surface("x^2 + 10 y^2")  # Hessian diag(2, 20): λmax = 20, plain GD is stable for lr < 0.1
+
+
+def test_trajectory_records_every_step(rosenbrock):
+    run = RunSpec("Adam", "adam", (-1.5, 2.0), {"lr": 0.05})
+    t = simulate_run(rosenbrock, run, steps=40, tolerance=0, bounds=VIEW)
+    assert isinstance(t, Trajectory) and t.run is run
+    assert (t.status, t.stop_step, t.message) == ("max_steps", 40, "ran 40 steps")
+    assert t.points.shape == (41, 2) and t.loss.shape == (41,) and t.grads.shape == (41, 2)
+    assert t.updates.shape == (40, 2) and t.lrs.shape == (40,)
+    np.testing.assert_array_equal(t.points[0], [-1.5, 2.0])
+    np.testing.assert_allclose(t.loss, rosenbrock.value(t.points), rtol=1e-13)
+    np.testing.assert_allclose(t.grads, rosenbrock.gradient(t.points), rtol=1e-13)
+    np.testing.assert_allclose(t.updates, np.diff(t.points, axis=0), rtol=1e-13, atol=1e-15)
+    np.testing.assert_array_equal(t.lrs, 0.05)
+    assert t.internals and all(v.shape == (41, 2) for v in t.internals.values())
+    assert t.grad_evals == 41
+    assert t.loss[-1] < t.loss[0]
+
+
+def test_internals_row_zero_is_the_initial_state(rosenbrock):
+    t = simulate_run(rosenbrock, RunSpec("Adam", "adam", (-1.5, 2.0), {"lr": 0.05}), steps=5, tolerance=0)
+    for v in t.internals.values():
+        np.testing.assert_array_equal(v[0], 0.0)  # Adam's moments start at zero
+        assert np.any(v[1] != 0.0)
+
+
+def test_gradient_descent_on_a_bowl_converges_at_the_step_computed_by_hand(bowl):
+    # f = x² + y², lr = 1/4: x_{k+1} = x_k - ½·x_k = x_k / 2, so ‖∇f(x_k)‖ = 2‖x_0‖ / 2^k (exact in binary).
+    # From (1, 0) with tolerance 1e-8: 2 / 2^k ≤ 1e-8 first at k = ceil(log2(2e8)) = 28.
+    expected = math.ceil(math.log2(2e8))
+    t = simulate_run(bowl, RunSpec("GD", "sgd", (1.0, 0.0), {"lr": 0.25}), steps=500, tolerance=1e-8)
+    assert (t.status, t.stop_step) == ("converged", expected)
+    assert t.message == f"converged at step {expected}"
+    assert np.linalg.norm(t.grads[-1]) <= 1e-8 < np.linalg.norm(t.grads[-2])
+
+
+def test_a_start_at_the_minimum_has_converged_at_step_zero(bowl):
+    t = simulate_run(bowl, RunSpec("GD", "sgd", (0.0, 0.0), {"lr": 0.1}), steps=100)
+    assert (t.status, t.stop_step, t.message) == ("converged", 0, "converged at step 0")
+    assert t.points.shape == (1, 2) and t.updates.shape == (0, 2) and t.lrs.shape == (0,)
+    assert all(v.shape == (1, 2) for v in t.internals.values())
+
+
+def test_tolerance_zero_never_stops_early(bowl):
+    t = simulate_run(bowl, RunSpec("GD", "sgd", (0.0, 0.0), {"lr": 0.1}), steps=30, tolerance=0)
+    assert (t.status, t.stop_step, t.message) == ("max_steps", 30, "ran 30 steps")
+
+
+def _first_step_leaving(factor: float, y0: float, reach: float) -> int:
+    """Smallest k with |y0 · factor^k| > reach, by hand."""
+    return math.floor(math.log(reach / abs(y0)) / math.log(abs(factor))) + 1
+
+
+def test_too_large_a_learning_rate_leaves_the_view_at_the_predicted_step(valley):
+    # Plain GD on f = x² + 10y² multiplies y by (1 - 20·lr) each step; lr = 1 (ten times 2/λmax = 0.1) gives
+    # |y_k| = 19^k. The view [-2, 2]² enlarged 100x about its centre is |x|, |y| ≤ 200: 19² = 361 > 200.
+    expected = _first_step_leaving(1 - 20 * 1.0, 1.0, 200.0)
+    assert expected == 2
+    t = simulate_run(valley, RunSpec("GD", "sgd", (0.5, 1.0), {"lr": 1.0}), steps=500, bounds=VIEW)
+    assert (t.status, t.stop_step) == ("diverged", expected)
+    assert t.message == f"diverged at step {expected}: left the view far behind"
+    np.testing.assert_allclose(t.points[:, 1], [1.0, -19.0, 361.0])
+
+
+def test_without_a_view_divergence_is_the_loss_overflowing_with_no_warning(valley):
+    # |y_k| = 19^k and x stays ±0.5, so the loss 0.25 + 10·19^(2k) first overflows float64 at this k:
+    big = np.finfo(float).max
+    expected = math.floor(math.log((big - 0.25) / 10) / (2 * math.log(19))) + 1
+    assert expected == 121
+    t = simulate_run(valley, RunSpec("GD", "sgd", (0.5, 1.0), {"lr": 1.0}), steps=500)  # -W error: no warning
+    assert (t.status, t.stop_step) == ("diverged", expected)
+    assert t.message == f"diverged at step {expected}: the loss overflowed"
+    assert np.isinf(t.loss[-1]) and np.all(np.isfinite(t.loss[:-1]))
+
+
+def test_a_stable_learning_rate_runs_out_of_steps(valley):
+    t = simulate_run(valley, RunSpec("GD", "sgd", (1.0, 1.0), {"lr": 0.001}), steps=25, bounds=VIEW)
+    assert (t.status, t.stop_step, t.message) == ("max_steps", 25, "ran 25 steps")
+
+
+def test_noise_is_reproducible_by_seed_and_grads_stay_true(bowl):
+    def run(seed):
+        spec = RunSpec("noisy", "sgd", (1.0, 1.0), {"lr": 0.1}, noise=Noise(std=0.5, seed=seed))
+        return simulate_run(bowl, spec, steps=50, tolerance=0)
+
+    a, b, c = run(3), run(3), run(4)
+    np.testing.assert_array_equal(a.points, b.points)
+    assert not np.allclose(a.points, c.points)
+    np.testing.assert_allclose(a.grads, 2 * a.points, rtol=1e-15)  # the true gradient, not the noisy one
+    noiseless = simulate_run(bowl, RunSpec("GD", "sgd", (1.0, 1.0), {"lr": 0.1}), steps=50, tolerance=0)
+    assert not np.allclose(a.points, noiseless.points)
+
+
+def test_schedule_sets_each_steps_learning_rate(bowl):
+    schedule = Schedule("step", {"step_size": 10, "gamma": 0.5})
+    t = simulate_run(bowl, RunSpec("GD", "sgd", (1.0, 1.0), {"lr": 0.1}, schedule=schedule), steps=30,
+                     tolerance=0)
+    lr_at = make_schedule(schedule)
+    np.testing.assert_allclose(t.lrs, [lr_at(k, 0.1) for k in range(30)])
+    assert t.lrs[0] == 0.1 and t.lrs[-1] < 0.1
+    # plain GD on x² + y²: each step multiplies the point by (1 - 2·lr_k)
+    np.testing.assert_allclose(t.points[-1], np.prod(1 - 2 * t.lrs) * np.ones(2), rtol=1e-12)
+
+
+def test_simulate_takes_steps_tolerance_and_view_from_the_preset():
+    from explorer.preset_schema import Preset, SurfaceSpec
+
+    preset = Preset(
+        title="t", description="", tolerance=1e-6, steps=20,
+        surface=SurfaceSpec("x^2 + 10 y^2", (-2.0, 2.0), (-2.0, 2.0)),
+        runs=(RunSpec("slow", "sgd", (1.0, 1.0), {"lr": 0.001}),
+              RunSpec("own budget", "sgd", (1.0, 1.0), {"lr": 0.001}, steps=7),
+              RunSpec("too fast", "sgd", (0.5, 1.0), {"lr": 1.0}),
+              RunSpec("good", "sgd", (1.0, 1.0), {"lr": 0.05}, steps=1000)))
+    slow, own, fast, good = simulate(preset)
+    assert (slow.status, slow.stop_step) == ("max_steps", 20)
+    assert (own.status, own.stop_step) == ("max_steps", 7)
+    assert (fast.status, fast.stop_step) == ("diverged", 2)
+    assert good.status == "converged" and np.linalg.norm(good.grads[-1]) <= 1e-6
+
+
+@pytest.mark.parametrize("optimizer, params, schedule", [
+    ("adam", {"lr": 0.05}, None),
+    ("adam", {"lr": 0.02, "betas": (0.8, 0.99), "eps": 1e-6, "weight_decay": 0.1, "amsgrad": True}, None),
+    ("adam", {"lr": 0.05, "weight_decay": 0.05, "decoupled_weight_decay": True},
+     Schedule("cosine", {"T_max": 150})),
+    ("adamw", {"lr": 0.05, "betas": (0.6, 0.9)}, Schedule("step", {"step_size": 50, "gamma": 0.5})),
+])
+def test_the_fast_adam_path_moves_exactly_like_the_generic_one(rosenbrock, monkeypatch, optimizer, params,
+                                                                schedule):
+    run = RunSpec("racer", optimizer, (-1.5, 2.0), params, schedule=schedule)
+    fast = simulate_run(rosenbrock, run, steps=300, tolerance=1e-4, bounds=VIEW)
+    monkeypatch.setattr(simulation, "_simulate_adam_scalar", lambda *args: None)
+    slow = simulate_run(rosenbrock, run, steps=300, tolerance=1e-4, bounds=VIEW)
+    assert (fast.status, fast.stop_step, fast.grad_evals, fast.message) == (
+        slow.status, slow.stop_step, slow.grad_evals, slow.message)
+    for name in ("points", "loss", "grads", "updates", "lrs"):
+        np.testing.assert_allclose(getattr(fast, name), getattr(slow, name), rtol=1e-12, atol=1e-300,
+                                   err_msg=name)
+    assert fast.internals.keys() == slow.internals.keys()
+    for name, rows in slow.internals.items():
+        np.testing.assert_allclose(fast.internals[name], rows, rtol=1e-12, atol=1e-300, err_msg=name)
+
+
+def test_the_fast_path_hands_over_where_python_floats_would_raise(monkeypatch):
+    surface = compile_surface("log(x) + y^2")  # math.log(-1) raises where numpy gives nan
+    run = RunSpec("Adam", "adam", (0.05, 1.0), {"lr": 0.1})
+    t = simulate_run(surface, run, steps=100)
+    assert t.status == "diverged"
+    assert t.message == f"diverged at step {t.stop_step}: the loss became undefined (nan)"
+    assert t.points[-1, 0] <= 0 < t.points[-2, 0]
+
+
+def test_line_search_and_newton_count_their_gradient_evaluations(rosenbrock):
+    t = simulate_run(rosenbrock, RunSpec("L-BFGS", "lbfgs", (-1.5, 2.0), {"line_search_fn": "strong_wolfe"}),
+                     steps=100, bounds=VIEW)
+    assert t.grad_evals > t.stop_step + 1  # one per point plus the line search's own
+    t = simulate_run(rosenbrock, RunSpec("Newton", "newton", (-1.5, 2.0), {}), steps=100, bounds=VIEW)
+    assert t.status == "converged" and t.grad_evals == t.stop_step + 1
+
+
+# ---------------------------------------------------------------------------------------------------------
+# run_batch
+
+
+def _batch_matches_runs(surface, optimizer, params, starts, steps, schedule=None, **kw):
+    result = run_batch(surface, optimizer, params, starts, steps, schedule=schedule, **kw)
+    assert isinstance(result, BatchResult)
+    for i, start in enumerate(starts):
+        p = {k: (v[i] if isinstance(v, np.ndarray) else v) for k, v in params.items()}
+        run = RunSpec("", optimizer, tuple(start), p, schedule=schedule)
+        t = simulate_run(surface, run, steps=steps, **kw)
+        assert (result.status[i], result.steps[i]) == (t.status, t.stop_step), i
+        np.testing.assert_allclose(result.final[i], t.points[-1], rtol=1e-12)
+        np.testing.assert_allclose(result.final_loss[i], t.loss[-1], rtol=1e-12)
+    return result
+
+
+def test_batch_matches_single_runs_start_by_start(valley):
+    starts = np.array([[0.0, 0.0], [1.0, 1.0], [0.5, 1.0], [-1.0, 0.25], [1e-9, 0.0]])
+    r = _batch_matches_runs(valley, "sgd", {"lr": 0.09}, starts, 50, tolerance=1e-8, bounds=VIEW)
+    assert set(r.status) == {"converged", "max_steps"}
+    r = _batch_matches_runs(valley, "sgd", {"lr": 0.11}, starts, 300, tolerance=1e-8, bounds=VIEW)
+    assert set(r.status) == {"converged", "diverged"}
+
+
+def test_batch_adam_matches_single_runs_on_rosenbrock(rosenbrock):
+    starts = np.array([[-1.5, 2.0], [1.0, 1.0], [0.0, 0.0], [1.5, -0.5], [50.0, 50.0]])
+    r = _batch_matches_runs(rosenbrock, "adam", {"lr": 0.05}, starts, 200, tolerance=1e-3, bounds=VIEW)
+    assert r.status[1] == "converged" and r.steps[1] == 0
+    r = _batch_matches_runs(rosenbrock, "adam", {"lr": 0.05}, starts, 200, tolerance=0)
+    assert set(r.status) == {"max_steps"}
+    r = _batch_matches_runs(rosenbrock, "adamw", {"lr": np.array([0.1, 0.05, 0.02, 0.01, 0.2])}, starts, 200,
+                            schedule=Schedule("cosine", {"T_max": 200}), tolerance=1e-6, bounds=VIEW)
+
+
+@pytest.mark.parametrize("optimizer, params", [
+    ("lbfgs", {"line_search_fn": "strong_wolfe"}), ("lbfgs", {"history_size": 3}), ("newton", {}),
+    ("rmsprop", {"lr": 0.01, "momentum": 0.5, "centered": True}), ("sgd", {"lr": 5e-4, "momentum": 0.9}),
+])
+def test_batch_matches_single_runs_for_other_optimizers(rosenbrock, optimizer, params):
+    starts = np.array([[-1.5, 2.0], [1.0, 1.0], [0.0, 0.0], [1.5, -0.5], [-0.5, 1.5]])
+    _batch_matches_runs(rosenbrock, optimizer, params, starts, 60, tolerance=1e-6, bounds=VIEW)
+
+
+def test_batch_with_one_learning_rate_per_start(valley):
+    starts = np.tile([[0.5, 1.0]], (4, 1))
+    lrs = np.array([0.001, 0.05, 0.099, 0.2])
+    r = _batch_matches_runs(valley, "sgd", {"lr": lrs}, starts, 200, tolerance=1e-6, bounds=VIEW)
+    assert list(r.status) == ["max_steps", "converged", "max_steps", "diverged"]
+
+
+def test_batch_stopping_at_many_different_steps_matches_single_runs(valley):
+    rng = np.random.default_rng(1)
+    starts = rng.uniform(-2, 2, (60, 2))
+    lrs = rng.uniform(0.03, 0.12, 60)  # 2/λmax = 0.1: most converge at different steps, some diverge
+    r = _batch_matches_runs(valley, "sgd", {"lr": lrs}, starts, 150, tolerance=1e-6, bounds=VIEW)
+    assert {"converged", "diverged", "max_steps"} == set(r.status)
+    assert len(set(r.steps[r.status == "converged"])) > 10
+
+
+def test_batch_of_65536_starts_keeps_only_end_points(rosenbrock):
+    side = np.linspace(-2, 2, 256)
+    starts = np.stack(np.meshgrid(side, side), axis=-1).reshape(-1, 2)
+    steps = 100
+    tracemalloc.start()
+    try:
+        r = run_batch(rosenbrock, "adam", {"lr": 0.01}, starts, steps, bounds=VIEW)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    n = len(starts)
+    assert r.final.shape == (n, 2) and r.final_loss.shape == (n,) and r.status.shape == (n,)
+    assert r.steps.shape == (n,) and r.steps.dtype.kind == "i"
+    assert set(r.status) <= {"converged", "diverged", "max_steps"}
+    every_step = (steps + 1) * n * 2 * 8  # what storing every point would take: 105 MB
+    assert peak < every_step / 4, f"peak {peak / 1e6:.0f} MB"
+    assert np.all(r.final_loss[r.status == "max_steps"] < rosenbrock.value(starts)[r.status == "max_steps"])
+
+
+def test_batch_reports_progress_and_can_be_cancelled(bowl):
+    starts = np.ones((10, 2))
+    seen = []
+    run_batch(bowl, "sgd", {"lr": 1e-4}, starts, 1000, progress=seen.append)
+    assert seen == sorted(seen) and seen[-1] == 1.0 and len(seen) > 10
+
+    polls = []
+
+    def cancel():
+        polls.append(1)
+        return len(polls) >= 3
+
+    with pytest.raises(Cancelled):
+        run_batch(bowl, "sgd", {"lr": 1e-4}, starts, 1000, cancel=cancel)
+    assert len(polls) == 3
+
+
+def test_batch_tolerance_zero_and_noise(bowl):
+    starts = np.zeros((3, 2))
+    r = run_batch(bowl, "sgd", {"lr": 0.1}, starts, 10, tolerance=0)
+    assert list(r.status) == ["max_steps"] * 3 and list(r.steps) == [10] * 3
+    a = run_batch(bowl, "sgd", {"lr": 0.1}, starts, 10, tolerance=0, noise=Noise(0.1, 7))
+    b = run_batch(bowl, "sgd", {"lr": 0.1}, starts, 10, tolerance=0, noise=Noise(0.1, 7))
+    np.testing.assert_array_equal(a.final, b.final)
+    assert np.all(a.final != 0) and not np.allclose(a.final[0], a.final[1])

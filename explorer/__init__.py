@@ -18,14 +18,15 @@ from explorer.preset import (
     save_preset,
 )
 from explorer.runs import Noise, RunSpec, Schedule
-from explorer.simulation import BatchResult, Trajectory, run_batch, simulate, simulate_run
+from explorer.simulation import BatchResult, Cancelled, Trajectory, run_batch, simulate, simulate_run
 from explorer.surface import Surface, compile_surface
 from explorer.sweep import SweepResult, lr_sweep
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "OPTIMIZERS", "BasinMap", "BatchResult", "CriticalPoint", "ExpressionError", "Noise", "Optimizer", "Preset",
+    "OPTIMIZERS", "BasinMap", "BatchResult", "Cancelled", "CriticalPoint", "ExpressionError", "Noise",
+    "Optimizer", "Preset",
     "PresetError", "RunSpec", "Schedule", "Surface", "SurfaceSpec", "SweepResult", "Trajectory", "__version__",
     "basin_map", "builtin_presets", "compile_surface", "critical_points", "load_preset", "loads_preset",
     "lr_sweep", "make_optimizer", "resolve_preset", "run_batch", "save_preset", "simulate", "simulate_run",

@@ -465,8 +465,13 @@ def run_batch(surface, optimizer: str, params: Mapping[str, Any], starts, steps:
     progress : called with the fraction done (0..1) about every 1% of the steps and at the end.
     cancel : polled as often as ``progress``; when it returns True, :class:`Cancelled` is raised.
 
-    Memory is O(n): stopped starts are frozen into the result arrays, and the arrays that keep moving are
-    compacted to the running starts once a quarter of them have stopped.
+    Memory is O(n), nothing per step: starts move in chunks of :data:`CHUNK` (all steps of one chunk, then
+    the next: the chunk's arrays stay in cache); a stopped start's end is written to the result at once, and
+    a chunk's arrays are compacted to its running starts whenever an eighth of them have stopped. Each step
+    first tries a cheap conservative test (:meth:`_Rules.quick`, a few reductions) and applies the exact
+    per-start rules only when some start may stop, so each start stops exactly where :func:`simulate_run`
+    would stop it. With noise, each chunk draws from its own stream seeded by (seed, chunk index):
+    reproducible for the same starts, though not the same draws as :func:`simulate_run`'s.
     """
     starts = np.array(starts, dtype=float, ndmin=2)
     n, d = starts.shape
@@ -556,8 +561,7 @@ def _batch_chunk(evaluate, surface, opt, idx, starts, steps, rules, noise_spec, 
             # Compact to the running starts' rows; stopped rows left in place would trip quick() each step.
             if n_live <= 0.875 * live.size:
                 keep = np.flatnonzero(live)
-                p, g, idx, rows_before = p[keep], g[keep], idx[keep], live.size
-                state = _take(state, keep, rows_before)
+                p, g, idx, state = p[keep], g[keep], idx[keep], _take(state, keep, live.size)
                 live = np.ones(keep.size, dtype=bool)
         tick(k)
         lr = None if base is None else lr_at(k, base)

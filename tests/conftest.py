@@ -29,3 +29,16 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "gl" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _private_user_folders(tmp_path, monkeypatch):
+    """Tests never read or write the user's settings, recent files or recovery folder."""
+    from PySide6.QtCore import QStandardPaths
+
+    QStandardPaths.setTestModeEnabled(True)
+    try:
+        import widgets.document as document
+    except ImportError:
+        return
+    monkeypatch.setattr(document, "default_recovery_dir", lambda: tmp_path / "recovery")

@@ -230,6 +230,8 @@ def test_batch_adam_matches_single_runs_on_rosenbrock(rosenbrock):
 @pytest.mark.parametrize("optimizer, params", [
     ("lbfgs", {"line_search_fn": "strong_wolfe"}), ("lbfgs", {"history_size": 3}), ("newton", {}),
     ("rmsprop", {"lr": 0.01, "momentum": 0.5, "centered": True}), ("sgd", {"lr": 5e-4, "momentum": 0.9}),
+    ("adam", {"lr": 0.02, "betas": (0.3, 0.99), "weight_decay": 0.1, "amsgrad": True}),
+    ("adam", {"lr": 0.02, "weight_decay": 0.1, "decoupled_weight_decay": True}), ("adamw", {"lr": 0.05}),
 ])
 def test_batch_matches_single_runs_for_other_optimizers(rosenbrock, optimizer, params):
     starts = np.array([[-1.5, 2.0], [1.0, 1.0], [0.0, 0.0], [1.5, -0.5], [-0.5, 1.5]])

@@ -34,12 +34,21 @@ def main(argv: list[str] | None = None) -> int:
 
         return run_headless(command, argv[1:])
     if command == "render":
-        from widgets.render import render_main
+        from widgets.render_cli import render_main
 
         return render_main(argv[1:])
-    from widgets.app import run_app
+    preset = argv[0] if argv else None
+    if preset is not None:
+        from explorer.preset import PresetError, load_preset, resolve_preset
 
-    return run_app(argv)
+        try:
+            load_preset(resolve_preset(preset))
+        except PresetError as err:
+            print(f"error: {err}", file=sys.stderr)
+            return 2
+    from widgets.app import run
+
+    return run(preset, [sys.argv[0], *argv[1:]])
 
 
 if __name__ == "__main__":

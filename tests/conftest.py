@@ -42,3 +42,22 @@ def _private_user_folders(tmp_path, monkeypatch):
     except ImportError:
         return
     monkeypatch.setattr(document, "default_recovery_dir", lambda: tmp_path / "recovery")
+
+
+@pytest.fixture(autouse=True)
+def _no_blocking_dialogs(monkeypatch):
+    """A modal dialog would hang a headless test run: closing a modified window discards, boxes return at once.
+
+    Tests that check a question or a message replace ``Document._ask`` / ``_inform`` on their instance.
+    """
+    from PySide6.QtWidgets import QMessageBox
+
+    discard = QMessageBox.StandardButton.Discard
+    for name in ("question", "warning", "information", "critical"):
+        monkeypatch.setattr(QMessageBox, name, staticmethod(lambda *a, **k: discard))
+    try:
+        import widgets.document as document
+    except ImportError:
+        return
+    monkeypatch.setattr(document.Document, "_ask", lambda self, *a, **k: discard)
+    monkeypatch.setattr(document.Document, "_inform", lambda self, *a, **k: None)

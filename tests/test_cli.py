@@ -34,10 +34,10 @@ def test_simulate_writes_csv_and_prints_a_summary_per_run(tmp_path):
 
 def test_simulate_imports_no_qt(tmp_path):
     code = ("import sys, runpy; sys.argv = ['main.py', 'simulate', 'rosenbrock-race']; "
-            "sys.path.insert(0, %r)\n"
-            "try:\n    runpy.run_path(%r, run_name='__main__')\nexcept SystemExit:\n    pass\n"
+            "sys.path.insert(0, {!r})\n"
+            "try:\n    runpy.run_path({!r}, run_name='__main__')\nexcept SystemExit:\n    pass\n"
             "bad = [m for m in sys.modules if m.split('.')[0] in ('PySide6', 'pyqtgraph', 'shiboken6')]\n"
-            "print('QT', bad)") % (str(ROOT), str(ROOT / "main.py"))
+            "print('QT', bad)").format(str(ROOT), str(ROOT / "main.py"))
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=180, cwd=ROOT)
     assert "QT []" in done.stdout, done.stdout + done.stderr
 

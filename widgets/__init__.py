@@ -1,0 +1,1 @@
+"""Qt widgets of Gradient Descent Explorer, each bound to an explorer.model.Comparison."""

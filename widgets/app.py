@@ -1,0 +1,159 @@
+"""Application setup: the QApplication, readable light/dark themes, remembered settings, the entry point.
+
+``run(preset)`` is what ``python main.py [PRESET]`` calls.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from PySide6.QtCore import QCoreApplication, QSettings, Qt
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QApplication
+
+ORGANIZATION = "GradientDescentExplorer"
+APPLICATION = "Gradient Descent Explorer"
+BASE_POINT_SIZE = 12      # projector-friendly; never below 11
+DEFAULT_EXPRESSION = "(1 - x)^2 + 100 (y - x^2)^2"
+
+
+def app_version() -> str:
+    """The installed distribution's version, else ``explorer.__version__``."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    for dist in ("gradient-descent-explorer", "gradient_descent_explorer"):
+        try:
+            return version(dist)
+        except PackageNotFoundError:
+            pass
+    try:
+        from explorer import __version__
+    except ImportError:
+        return "unknown"
+    return __version__
+
+
+def share_gl_contexts() -> None:
+    """Let every OpenGL context share resources; must run before the QApplication exists.
+
+    pyqtgraph compiles each shader program once per process; without sharing, a second 3-D view (a second
+    window, or the next test) uses program ids of another context: GL "invalid value" errors and crashes.
+    """
+    QCoreApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)
+
+
+def create_app(argv: list[str] | None = None) -> QApplication:
+    """The QApplication (reused when one exists), with the app's names, font and pyqtgraph options."""
+    import pyqtgraph as pg
+
+    if QApplication.instance() is None:
+        share_gl_contexts()
+    app = QApplication.instance() or QApplication(list(argv if argv is not None else sys.argv))
+    app.setOrganizationName(ORGANIZATION)
+    app.setApplicationName(APPLICATION)
+    app.setApplicationVersion(app_version())
+    font = app.font()
+    if font.pointSizeF() < BASE_POINT_SIZE:
+        font.setPointSizeF(BASE_POINT_SIZE)
+        app.setFont(font)
+    pg.setConfigOptions(antialias=True)
+    return app
+
+
+def dark_palette() -> QPalette:
+    """A dark palette with text contrast ≥ 7:1 (WCAG AAA) on the main surfaces."""
+    p = QPalette()
+    window, base, text = QColor("#202124"), QColor("#17181a"), QColor("#eeeeee")
+    for group in (QPalette.ColorGroup.Active, QPalette.ColorGroup.Inactive):
+        p.setColor(group, QPalette.ColorRole.Window, window)
+        p.setColor(group, QPalette.ColorRole.WindowText, text)
+        p.setColor(group, QPalette.ColorRole.Base, base)
+        p.setColor(group, QPalette.ColorRole.AlternateBase, QColor("#2a2b2e"))
+        p.setColor(group, QPalette.ColorRole.Text, text)
+        p.setColor(group, QPalette.ColorRole.Button, QColor("#2d2e31"))
+        p.setColor(group, QPalette.ColorRole.ButtonText, text)
+        p.setColor(group, QPalette.ColorRole.ToolTipBase, QColor("#303134"))
+        p.setColor(group, QPalette.ColorRole.ToolTipText, text)
+        p.setColor(group, QPalette.ColorRole.Highlight, QColor("#4c8dff"))
+        p.setColor(group, QPalette.ColorRole.HighlightedText, QColor("#000000"))
+        p.setColor(group, QPalette.ColorRole.Link, QColor("#8ab4f8"))
+        p.setColor(group, QPalette.ColorRole.PlaceholderText, QColor("#9aa0a6"))
+        p.setColor(group, QPalette.ColorRole.Mid, QColor("#9aa0a6"))
+    p.setColor(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text, QColor("#7f7f7f"))
+    p.setColor(QPalette.ColorGroup.Disabled, QPalette.ColorRole.WindowText, QColor("#7f7f7f"))
+    p.setColor(QPalette.ColorGroup.Disabled, QPalette.ColorRole.ButtonText, QColor("#7f7f7f"))
+    return p
+
+
+def apply_theme(app: QApplication, theme: str) -> None:
+    """Switch between "light" (the Fusion default) and "dark"; pyqtgraph plots follow."""
+    import pyqtgraph as pg
+
+    app.setStyle("Fusion")
+    background, foreground = ("#17181a", "#e8e8e8") if theme == "dark" else ("w", "#202020")
+    app.setPalette(dark_palette() if theme == "dark" else app.style().standardPalette())
+    pg.setConfigOptions(background=background, foreground=foreground)
+    for widget in app.allWidgets():   # plots already on screen follow the theme too
+        if isinstance(widget, pg.GraphicsView):
+            widget.setBackground(background)
+        if isinstance(widget, pg.PlotWidget):
+            for name in ("left", "bottom"):
+                axis = widget.getPlotItem().getAxis(name)
+                axis.setPen(foreground)
+                axis.setTextPen(foreground)
+
+
+def _default_model():
+    from explorer.model import Comparison
+    from explorer.runs import RunSpec
+    from explorer.surface import compile_surface
+
+    settings = QSettings()
+    text = str(settings.value("surface/expression", DEFAULT_EXPRESSION))
+    try:
+        surface = compile_surface(text)
+        x_range = tuple(float(v) for v in settings.value("surface/x_range", [-2.0, 2.0]))
+        y_range = tuple(float(v) for v in settings.value("surface/y_range", [-1.0, 3.0]))
+    except (ValueError, TypeError):
+        surface, x_range, y_range = compile_surface(DEFAULT_EXPRESSION), (-2.0, 2.0), (-1.0, 3.0)
+    runs = [RunSpec("GD", "sgd", (-1.5, 2.0), {"lr": 1e-3}),
+            RunSpec("Momentum", "sgd", (-1.5, 2.0), {"lr": 1e-3, "momentum": 0.9}),
+            RunSpec("Adam", "adam", (-1.5, 2.0), {"lr": 0.05})]
+    return Comparison(surface, runs, x_range=x_range, y_range=y_range, title="Rosenbrock race",
+                      default_steps=1000, tolerance=1e-8)
+
+
+def load_comparison(preset: str | None):
+    """A Comparison from a built-in preset name, a path, or (None) the last surface with three runs."""
+    from explorer.model import Comparison
+
+    if preset is None:
+        return _default_model()
+    from explorer.preset import load_preset, resolve_preset
+
+    return Comparison.from_preset(load_preset(resolve_preset(preset)))
+
+
+def run(preset: str | None = None, argv: list[str] | None = None) -> int:
+    """Open the window (optionally on ``preset``) and run the event loop; returns the exit code."""
+    from explorer import compile_worker
+    from widgets.main_window import MainWindow
+
+    app = create_app(argv)
+    settings = QSettings()
+    theme = str(settings.value("theme", "light"))
+    apply_theme(app, theme)
+    compile_worker.start()   # sympy takes ~0.5 s to import in the worker; do it before the first keystroke
+    window = MainWindow(load_comparison(preset), settings=settings)
+    (window.dark_action if theme == "dark" else window.light_action).setChecked(True)
+
+    def set_theme(name: str) -> None:
+        apply_theme(app, name)
+        settings.setValue("theme", name)
+
+    window.theme_requested.connect(set_theme)
+    window.show()
+    try:
+        return app.exec()
+    finally:
+        compile_worker.shutdown()

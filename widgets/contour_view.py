@@ -1,0 +1,363 @@
+"""The contour map: f as a colour image with iso-lines, every racer's path, start and current position.
+
+Bound to a :class:`explorer.model.Comparison`. The surface grid (``surface.value`` on 200 x 200 points), the
+colour image and the iso-lines are rebuilt only when the surface, ranges or level mode change; a step change
+only re-slices the cached paths and moves one scatter of markers, so playback stays cheap.
+
+Mouse: a click places the selected run's start, Shift+click adds a run starting there, dragging a start
+marker moves that start (the run is recomputed as it moves), a click on a start marker selects its run.
+Pan/zoom with the usual pyqtgraph gestures (drag on empty space, wheel).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import contourpy
+import numpy as np
+import pyqtgraph as pg
+from pyqtgraph.Qt import QtCore, QtGui, QtWidgets
+
+from explorer.levels import contour_levels, sample_grid, value_scale
+from explorer.runs import RunSpec
+from widgets.colors import OUTLINE, line_contrast, lookup_table, qcolor, rgba_bytes
+
+GRID_SHAPE = (200, 200)        # (rows = y samples, columns = x samples)
+AXIS_FONT_PT = 13
+LABEL_FONT_PT = 15
+PATH_WIDTH = 3.0
+RACER_SIZE = 17
+START_SIZE = 18
+MAX_ASPECT_LOCK = 4.0          # keep x and y to the same scale unless the ranges differ more than this
+
+
+def _nice_round(value: float, span: float) -> float:
+    """Round a clicked coordinate to ~1/200 of the visible span (starts read -1.25, not -1.2487)."""
+    step = 10.0 ** math.floor(math.log10(span / 200.0))
+    return round(round(value / step) * step, 10)
+
+
+class _StartMarkers(pg.ScatterPlotItem):
+    """Hollow rings at the runs' starts; a ring can be dragged (moves the start) or clicked (selects it)."""
+
+    def __init__(self, on_drag, on_click):
+        super().__init__(pxMode=True, symbol="o", size=START_SIZE, hoverable=False)
+        self._on_drag = on_drag
+        self._on_click = on_click
+        self._dragging: int | None = None
+
+    def _run_at(self, pos) -> int | None:
+        points = self.pointsAt(pos)
+        return int(points[0].data()) if len(points) else None
+
+    def mouseClickEvent(self, ev):
+        run = self._run_at(ev.pos()) if ev.button() == QtCore.Qt.MouseButton.LeftButton else None
+        if run is None or ev.modifiers() & QtCore.Qt.KeyboardModifier.ShiftModifier:
+            ev.ignore()
+            return
+        ev.accept()
+        self._on_click(run)
+
+    def mouseDragEvent(self, ev):
+        if ev.button() != QtCore.Qt.MouseButton.LeftButton:
+            ev.ignore()
+            return
+        if ev.isStart():
+            self._dragging = self._run_at(ev.buttonDownPos())
+        if self._dragging is None:
+            ev.ignore()
+            return
+        ev.accept()
+        run = self._dragging
+        if ev.isFinish():
+            self._dragging = None
+        self._on_drag(run, ev.pos().x(), ev.pos().y())
+
+
+class _IsoLines(pg.GraphicsObject):
+    """All iso-lines as one item, cached as a device pixmap: they only change with the surface or the zoom,
+    so playback repaints a bitmap instead of re-stroking thousands of segments every frame."""
+
+    def __init__(self):
+        super().__init__()
+        self._paths: list[tuple[QtGui.QPainterPath, QtGui.QPen]] = []
+        self._rect = QtCore.QRectF()
+        self.setCacheMode(QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache)
+
+    def set_lines(self, lines: list[tuple[np.ndarray, QtGui.QPen]]) -> None:
+        """lines: (points (n, 2) with nan rows separating pieces, pen) per level."""
+        self.prepareGeometryChange()
+        self._paths = [(pg.arrayToQPath(pts[:, 0], pts[:, 1], connect="finite"), pen) for pts, pen in lines]
+        rect = QtCore.QRectF()
+        for path, _ in self._paths:
+            rect = rect.united(path.boundingRect())
+        self._rect = rect
+        self.update()
+
+    def boundingRect(self) -> QtCore.QRectF:
+        return self._rect
+
+    def paint(self, painter, *_args) -> None:
+        painter.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, True)
+        for path, pen in self._paths:
+            painter.setPen(pen)
+            painter.drawPath(path)
+
+
+class ContourView(pg.PlotWidget):
+    """A pyqtgraph plot of the model's surface and runs (see the module docstring)."""
+
+    def __init__(self, model, parent=None):
+        super().__init__(parent)
+        self._model = model
+        self._points: list[np.ndarray | None] = []   # per run: (k + 1, 2) finite-or-nan path, or None
+        self._paths: list[pg.PlotCurveItem] = []
+        self.levels = np.empty(0)          # iso-line levels in f units (ascending)
+        self.level_kind = "linear"         # "linear" | "log", the spacing in use
+        self.grid_values: np.ndarray | None = None   # (h, w) f on the grid
+
+        plot = self.getPlotItem()
+        plot.hideButtons()
+        plot.setMenuEnabled(False)
+        font = QtGui.QFont()
+        font.setPointSize(AXIS_FONT_PT)
+        for side in ("bottom", "left"):
+            axis = plot.getAxis(side)
+            axis.setStyle(tickFont=font, tickTextOffset=6)
+            axis.setTextPen(self.palette().color(QtGui.QPalette.ColorRole.WindowText))
+        plot.setLabel("bottom", "x", **{"font-size": f"{LABEL_FONT_PT}pt"})
+        plot.setLabel("left", "y", **{"font-size": f"{LABEL_FONT_PT}pt"})
+        self.setBackground(None)
+
+        self._image = pg.ImageItem(axisOrder="row-major")
+        self._image.setZValue(-10)
+        plot.addItem(self._image)
+        self._iso = _IsoLines()
+        self._iso.setZValue(-5)
+        plot.addItem(self._iso)
+
+        self._start_outline = pg.ScatterPlotItem(pxMode=True, symbol="o", size=START_SIZE,
+                                                 brush=pg.mkBrush(None), pen=pg.mkPen(OUTLINE, width=5.5))
+        self._start_outline.setZValue(5)
+        self._starts = _StartMarkers(self._drag_start, self._model.select)
+        self._starts.setZValue(6)
+        self._racers = pg.ScatterPlotItem(pxMode=True, symbol="o", size=RACER_SIZE)
+        self._racers.setZValue(10)
+        for item in (self._start_outline, self._starts, self._racers):
+            plot.addItem(item)
+
+        self.scene().sigMouseClicked.connect(self._scene_clicked)
+        model.surface_changed.connect(self._on_surface_changed)
+        model.runs_changed.connect(self._rebuild_runs)
+        model.run_changed.connect(self._on_run_changed)
+        model.trajectories_changed.connect(self._on_trajectories_changed)
+        model.step_changed.connect(self._on_step)
+        model.selection_changed.connect(self._on_selection)
+        model.view_changed.connect(self._on_view_changed)
+        self._on_surface_changed()
+        self._rebuild_runs()
+
+    # ------------------------------------------------------------------ lifetime
+    def disconnect_model(self) -> None:
+        """Stop listening to the model (call before dropping the view while the model lives on)."""
+        m = self._model
+        for signal, slot in ((m.surface_changed, self._on_surface_changed),
+                             (m.runs_changed, self._rebuild_runs),
+                             (m.run_changed, self._on_run_changed),
+                             (m.trajectories_changed, self._on_trajectories_changed),
+                             (m.step_changed, self._on_step), (m.selection_changed, self._on_selection),
+                             (m.view_changed, self._on_view_changed)):
+            signal.disconnect(slot)
+
+    def closeEvent(self, event):
+        self.disconnect_model()
+        super().closeEvent(event)
+
+    # ------------------------------------------------------------------ surface
+    def _on_surface_changed(self) -> None:
+        model = self._model
+        plot = self.getPlotItem()
+        if model.surface is None:
+            self._iso.set_lines([])
+            self._image.clear()
+            self.grid_values = None
+            return
+        xs, ys, values = sample_grid(model.surface, model.x_range, model.y_range, GRID_SHAPE)
+        self.grid_values = values
+        self._xs, self._ys = xs, ys
+        (x0, x1), (y0, y1) = model.x_range, model.y_range
+        self._draw_levels()
+        self._image.setRect(QtCore.QRectF(x0, y0, x1 - x0, y1 - y0))   # after setImage: scales by its size
+        span_ratio = (x1 - x0) / (y1 - y0)
+        plot.setAspectLocked(1.0 / MAX_ASPECT_LOCK <= span_ratio <= MAX_ASPECT_LOCK, ratio=1.0)
+        plot.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0.0)
+        plot.getViewBox().setLimits(xMin=x0 - 10 * (x1 - x0), xMax=x1 + 10 * (x1 - x0),
+                                    yMin=y0 - 10 * (y1 - y0), yMax=y1 + 10 * (y1 - y0))
+
+    def _draw_levels(self) -> None:
+        """Colour image and iso-lines for the current grid and level mode."""
+        values = self.grid_values
+        mode = self._model.view.get("contour_levels", "auto")
+        if mode not in ("auto", "linear", "log"):
+            mode = "auto"
+        self.levels, self.level_kind = contour_levels(values, mode)
+        # colours follow the level spacing; in "auto" a linear map may still clip a lone spike
+        scale = value_scale(values, "log" if self.level_kind == "log" else mode)
+        self.color_scale = scale
+        self._image.setImage(scale.normalise(values), levels=(0.0, 1.0), lut=lookup_table())
+        z = np.ma.masked_invalid(values)
+        generator = contourpy.contour_generator(self._xs, self._ys, z,
+                                                line_type=contourpy.LineType.ChunkCombinedNan)
+        lines = []
+        for level in self.levels:
+            points = generator.lines(level)[0][0]   # ChunkCombinedNan: ([one (n, 2) array or None],)
+            if points is None or len(points) == 0:
+                continue
+            rgba = rgba_bytes(scale.normalise(np.array([level])))[0]
+            pen = pg.mkPen(line_contrast(rgba), width=1.2)
+            pen.setCosmetic(True)
+            lines.append((points, pen))
+        self._iso.set_lines(lines)
+
+    def _on_view_changed(self, key: str) -> None:
+        if key == "contour_levels" and self.grid_values is not None:
+            self._draw_levels()
+
+    # ------------------------------------------------------------------ runs
+    def _rebuild_runs(self) -> None:
+        plot = self.getPlotItem()
+        for item in self._paths:
+            plot.removeItem(item)
+        self._paths = []
+        for _ in self._model.runs:
+            item = pg.PlotCurveItem(connect="finite")
+            item.setZValue(2)
+            plot.addItem(item)
+            self._paths.append(item)
+        self._points = [None] * len(self._model.runs)
+        for i in range(len(self._model.runs)):
+            self._style_run(i)
+            self._cache_points(i)
+        self._update_starts()
+        self._on_step()
+
+    def _style_run(self, i: int) -> None:
+        color = self._model.color_of(i)
+        self._paths[i].setPen(pg.mkPen(qcolor(color), width=PATH_WIDTH))
+        self._paths[i].setShadowPen(pg.mkPen(OUTLINE + (200,), width=PATH_WIDTH + 2.5))
+        self._paths[i].setVisible(self._model.runs[i].visible)
+
+    def _cache_points(self, i: int) -> None:
+        traj = self._model.trajectories[i] if i < len(self._model.trajectories) else None
+        if traj is None:
+            self._points[i] = None
+            return
+        pts = np.asarray(traj.points, dtype=float)[: traj.stop_step + 1, :2]
+        (x0, x1), (y0, y1) = self._model.x_range, self._model.y_range
+        # a diverged run can end at 1e300 or inf: keep it finite and near the view so Qt can draw it
+        box = 100.0 * max(x1 - x0, y1 - y0)
+        pts = np.where(np.isfinite(pts), np.clip(pts, -box, box), np.nan)
+        self._points[i] = pts
+
+    def _on_run_changed(self, i: int) -> None:
+        if i >= len(self._paths):
+            self._rebuild_runs()
+            return
+        self._style_run(i)
+        self._update_starts()
+        self._on_step()
+
+    def _on_trajectories_changed(self, index) -> None:
+        if len(self._paths) != len(self._model.runs):
+            self._rebuild_runs()
+            return
+        for i in range(len(self._model.runs)) if index is None else (index,):
+            self._cache_points(i)
+        self._on_step()
+
+    def _on_selection(self, _index=None) -> None:
+        self._update_starts()
+
+    def _update_starts(self) -> None:
+        model = self._model
+        shown = [i for i, r in enumerate(model.runs) if r.visible]
+        xy = np.array([model.runs[i].start[:2] for i in shown], dtype=float).reshape(-1, 2)
+        sizes = [START_SIZE + (6 if i == model.selected else 0) for i in shown]
+        pens = [pg.mkPen(qcolor(model.color_of(i)), width=3.0) for i in shown]
+        self._starts.setData(x=xy[:, 0], y=xy[:, 1], data=shown, size=sizes, pen=pens,
+                             brush=pg.mkBrush(255, 255, 255, 40))
+        self._start_outline.setData(x=xy[:, 0], y=xy[:, 1], size=sizes)
+
+    # ------------------------------------------------------------------ step
+    def _on_step(self, _step=None) -> None:
+        """Cut every visible path at the current step and move the racers (cheap: runs at playback rate)."""
+        model = self._model
+        step = model.step
+        racer_xy, brushes = [], []
+        for i, run in enumerate(model.runs):
+            pts = self._points[i]
+            if not run.visible:
+                continue
+            if pts is None:
+                self._paths[i].setData([], [])
+                continue
+            k = min(step, len(pts) - 1)
+            self._paths[i].setData(pts[: k + 1, 0], pts[: k + 1, 1])
+            if np.all(np.isfinite(pts[k])):
+                racer_xy.append(pts[k])
+                brushes.append(pg.mkBrush(qcolor(model.color_of(i))))
+        xy = np.array(racer_xy, dtype=float).reshape(-1, 2)
+        self._racers.setData(x=xy[:, 0], y=xy[:, 1], brush=brushes, pen=pg.mkPen(OUTLINE, width=2.0))
+
+    def racer_positions(self) -> np.ndarray:
+        """(n, 2) data coordinates of the drawn racer markers (visible runs with a finite position)."""
+        x, y = self._racers.getData()
+        return np.column_stack([x, y]) if x is not None else np.empty((0, 2))
+
+    def start_positions(self) -> np.ndarray:
+        """(n, 2) data coordinates of the drawn start markers (visible runs)."""
+        x, y = self._starts.getData()
+        return np.column_stack([x, y]) if x is not None else np.empty((0, 2))
+
+    def path_of(self, i: int) -> np.ndarray:
+        """(m, 2) vertices of run i's drawn path (empty when hidden or not computed)."""
+        if not self._paths[i].isVisible():
+            return np.empty((0, 2))
+        x, y = self._paths[i].getData()
+        return np.column_stack([x, y]) if x is not None else np.empty((0, 2))
+
+    # ------------------------------------------------------------------ mouse
+    def _scene_clicked(self, ev) -> None:
+        if ev.isAccepted() or ev.button() != QtCore.Qt.MouseButton.LeftButton or ev.double():
+            return
+        vb = self.getPlotItem().getViewBox()
+        if not vb.sceneBoundingRect().contains(ev.scenePos()):
+            return
+        point = vb.mapSceneToView(ev.scenePos())
+        self.place_start(point.x(), point.y(),
+                         add=bool(ev.modifiers() & QtCore.Qt.KeyboardModifier.ShiftModifier))
+        ev.accept()
+
+    def place_start(self, x: float, y: float, *, add: bool = False) -> None:
+        """Move the selected run's start to (x, y), or with ``add`` start a new run there."""
+        model = self._model
+        (x0, x1), (y0, y1) = model.x_range, model.y_range
+        start = (_nice_round(x, x1 - x0), _nice_round(y, y1 - y0))
+        if add:
+            if 0 <= model.selected < len(model.runs):
+                base = model.runs[model.selected]
+                run = replace(base, start=start, color=None, visible=True,
+                              label=f"{base.optimizer} {len(model.runs) + 1}")
+            else:
+                run = RunSpec(label=f"sgd {len(model.runs) + 1}", optimizer="sgd", start=start,
+                              params={"lr": 1e-3})
+            model.add_run(run)
+        elif 0 <= model.selected < len(model.runs):
+            model.set_run(model.selected, replace(model.runs[model.selected], start=start))
+
+    def _drag_start(self, i: int, x: float, y: float) -> None:
+        model = self._model
+        if model.selected != i:
+            model.select(i)
+        self.place_start(x, y)

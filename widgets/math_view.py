@@ -1,0 +1,251 @@
+"""f, its gradient and its Hessian typeset as mathematics (matplotlib mathtext, no raw LaTeX on screen).
+
+Each line (``f(x, y) = …``, ``∂f/∂x = …``, ``∂²f/∂x∂y = …``) is one mathtext expression built from the
+surface's sympy expressions with :func:`sympy.latex`, rasterised by matplotlib's Agg mathtext backend and
+shown as a pixmap. mathtext is a subset of TeX: it has no ``matrix``/``cases`` environments, so the gradient
+and Hessian are shown component by component, a few commands are rewritten (:func:`sanitize_latex`), and a
+line mathtext still cannot parse is shown as plain text with a note. Long lines shrink to fit the width (down
+to :data:`MIN_SHRINK`) and scroll beyond that; the full plain-text formula is in each line's tooltip.
+"""
+
+from __future__ import annotations
+
+import re
+from concurrent.futures import ThreadPoolExecutor
+from functools import lru_cache
+
+import numpy as np
+import sympy
+from matplotlib.font_manager import FontProperties
+from matplotlib.mathtext import MathTextParser
+from pyqtgraph.Qt import QtCore, QtGui, QtWidgets
+
+FONT_PT = 15.0
+MIN_SHRINK = 0.55
+MAX_LATEX_CHARS = 4000     # beyond this a line is shown as plain text (mathtext gets slow and unreadable)
+_PARSER = MathTextParser("agg")
+# mathtext takes 50-500 ms per surface: typeset on one worker thread (one, so the parser is never shared)
+_EXECUTOR = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mathtext")
+
+_REWRITES = (
+    (re.compile(r"\\[dt]?frac\b"), r"\\dfrac"),     # display-size fractions: legible on a projector
+    (re.compile(r"\\left\s*\|"), "|"),                # mathtext sizes \left| … \right| bars too small
+    (re.compile(r"\\right\s*\|"), "|"),
+    (re.compile(r"\\text(?:rm|normal)?\s*\{"), r"\\mathrm{"),
+    (re.compile(r"\\(?:displaystyle|textstyle|limits|nolimits)\b"), ""),
+    (re.compile(r"\\:"), r"\\;"),
+)
+
+
+def sanitize_latex(tex: str) -> str:
+    """Rewrite sympy LaTeX into the subset matplotlib's mathtext parses (``\\dfrac`` → ``\\frac``, …)."""
+    for pattern, repl in _REWRITES:
+        tex = pattern.sub(repl, tex)
+    return tex
+
+
+@lru_cache(maxsize=256)
+def _raster(text: str, size: float, dpi: float) -> tuple[np.ndarray, float]:
+    """Rasterise ``text`` (mathtext when it contains $…$) -> (alpha mask (h, w) uint8, baseline depth px)."""
+    parsed = _PARSER.parse(text, dpi=dpi, prop=FontProperties(size=size))
+    return np.asarray(parsed.image, dtype=np.uint8), float(parsed.depth)
+
+
+def typeset(tex: str, color: QtGui.QColor, *, size: float = FONT_PT, dpi: float = 96.0,
+            fallback: str | None = None) -> tuple[QtGui.QImage, bool]:
+    """Typeset the mathtext ``tex`` (without $) as a QImage in ``color``.
+
+    Returns (image, ok); when mathtext cannot parse ``tex`` the image shows ``fallback`` (or ``tex``) as
+    plain text and ok is False.
+    """
+    ok = len(tex) <= MAX_LATEX_CHARS
+    mask = None
+    if ok:
+        try:
+            mask, _ = _raster(f"${sanitize_latex(tex)}$", size, dpi)
+        except (ValueError, RuntimeError, IndexError, KeyError):
+            ok = False
+    if mask is None:
+        plain = (fallback or tex).replace("$", r"\$")
+        mask, _ = _raster(plain, size * 0.9, dpi)
+    h, w = mask.shape
+    rgba = np.empty((h, w, 4), dtype=np.uint8)
+    rgba[..., 0], rgba[..., 1], rgba[..., 2] = color.red(), color.green(), color.blue()
+    rgba[..., 3] = mask
+    image = QtGui.QImage(rgba.data, w, h, 4 * w, QtGui.QImage.Format.Format_RGBA8888).copy()
+    return image, ok
+
+
+def _var(v) -> str:
+    return sympy.latex(v)
+
+
+def formula_lines(surface) -> list[tuple[str, str, str]]:
+    """(heading, mathtext without $, plain-text fallback) for f, each ∂f/∂v and each ∂²f/∂u∂v (u ≤ v)."""
+    names = [_var(v) for v in surface.variables]
+    plain_names = [str(v) for v in surface.variables]
+    lines = [("f", f"f({', '.join(names)}) = {sympy.latex(surface.expr)}",
+              f"f({', '.join(plain_names)}) = {surface.expr}")]
+    for v, pv, g in zip(names, plain_names, surface.gradient_exprs, strict=True):
+        lines.append(("∇f", rf"\partial f/\partial {v} = {sympy.latex(g)}", f"df/d{pv} = {g}"))
+    hess = surface.hessian_exprs
+    for i, (u, pu) in enumerate(zip(names, plain_names, strict=True)):
+        for j in range(i, len(names)):
+            v, pv = names[j], plain_names[j]
+            lhs = (rf"\partial^2 f/\partial {u}^2" if i == j else rf"\partial^2 f/\partial {u}\,\partial {v}")
+            lines.append(("H", f"{lhs} = {sympy.latex(hess[i][j])}", f"d2f/d{pu}d{pv} = {hess[i][j]}"))
+    return lines
+
+
+def typeset_surface(surface, color: QtGui.QColor, dpi: float) -> list[tuple[str, QtGui.QImage, bool, str]]:
+    """(heading, image, ok, plain text) per line of :func:`formula_lines` (safe to call on a worker)."""
+    out = []
+    for head, tex, plain in formula_lines(surface):
+        image, ok = typeset(tex, color, dpi=dpi, fallback=plain)
+        out.append((head, image, ok, plain))
+    return out
+
+
+class _Relay(QtCore.QObject):
+    """Carries a finished typesetting job from the worker thread to the GUI thread (queued signal)."""
+
+    done = QtCore.Signal(object, object)   # key, list from typeset_surface (or an exception)
+
+
+class _Formula(QtWidgets.QLabel):
+    """One typeset line; shrinks its pixmap to the available width (down to MIN_SHRINK)."""
+
+    def __init__(self, image: QtGui.QImage, tooltip: str, dpr: float):
+        super().__init__()
+        self._image = image
+        self._dpr = dpr
+        self.setToolTip(tooltip)
+        self.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Fixed)
+        self.fit(10_000)
+
+    def natural_width(self) -> float:
+        return self._image.width() / self._dpr
+
+    def fit(self, width: int) -> None:
+        scale = min(1.0, max(MIN_SHRINK, width / max(self.natural_width(), 1.0)))
+        w = max(1, round(self._image.width() * scale))
+        h = max(1, round(self._image.height() * scale))
+        scaled = self._image.scaled(w, h, QtCore.Qt.AspectRatioMode.IgnoreAspectRatio,
+                                    QtCore.Qt.TransformationMode.SmoothTransformation)
+        pixmap = QtGui.QPixmap.fromImage(scaled)
+        pixmap.setDevicePixelRatio(self._dpr)
+        self.setPixmap(pixmap)
+        self.setFixedHeight(round(h / self._dpr) + 6)
+        self.setMinimumWidth(round(w / self._dpr))
+
+
+class MathView(QtWidgets.QScrollArea):
+    """Shows the model surface's f, ∇f and Hessian; re-typesets when the formulas change."""
+
+    HEADINGS = {"f": "Function", "∇f": "Gradient ∇f", "H": "Hessian (symmetric: ∂²f/∂x∂y = ∂²f/∂y∂x)"}
+
+    def __init__(self, model, parent=None):
+        super().__init__(parent)
+        self._model = model
+        self._shown: tuple | None = None
+        self._pending: tuple | None = None
+        self.ok = True                 # False when some line fell back to plain text
+        self.setWidgetResizable(True)
+        self.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
+        self._timer = QtCore.QTimer(self, singleShot=True, interval=0)
+        self._timer.timeout.connect(self.refresh)
+        model.surface_changed.connect(self._schedule)
+        self.refresh()
+
+    def disconnect_model(self) -> None:
+        self._model.surface_changed.disconnect(self._schedule)
+
+    def closeEvent(self, event):
+        self.disconnect_model()
+        super().closeEvent(event)
+
+    def _schedule(self) -> None:
+        # typesetting is the slow part of a typed change: let the plots redraw first
+        self._timer.start()
+
+    def changeEvent(self, event):
+        if event.type() == QtCore.QEvent.Type.PaletteChange:
+            self.refresh()
+        super().changeEvent(event)
+
+    def resizeEvent(self, event):
+        super().resizeEvent(event)
+        self._fit()
+
+    def _fit(self) -> None:
+        width = self.viewport().width() - 16
+        for label in self.findChildren(_Formula):
+            label.fit(width)
+
+    def image(self) -> QtGui.QImage:
+        """The typeset content as one image (for tests and screenshots)."""
+        return self.widget().grab().toImage() if self.widget() is not None else QtGui.QImage()
+
+    @property
+    def busy(self) -> bool:
+        """True while a typesetting job for the current surface is still running."""
+        return self._pending is not None
+
+    def refresh(self) -> None:
+        """Typeset the current surface on the worker (skipped when formulas and colours are unchanged)."""
+        surface = self._model.surface
+        color = self.palette().color(QtGui.QPalette.ColorRole.WindowText)
+        dpr = self.devicePixelRatioF()
+        key = (None if surface is None else str(surface.expr), color.rgba(), dpr)
+        if key in (self._shown, self._pending):
+            return
+        if surface is None:
+            self._pending = None
+            self._show(key, [])
+            return
+        self._pending = key
+        relay = _Relay()
+        relay.done.connect(self._on_typeset)
+        future = _EXECUTOR.submit(typeset_surface, surface, QtGui.QColor(color), 96.0 * dpr)
+        future.add_done_callback(lambda f: relay.done.emit(key, f.exception() or f.result()))
+
+    def _on_typeset(self, key, result) -> None:
+        if key != self._pending:
+            return                      # a newer surface was requested meanwhile
+        self._pending = None
+        if isinstance(result, BaseException):
+            plain = str(self._model.surface.expr) if self._model.surface is not None else ""
+            image, _ = typeset(plain, self.palette().color(QtGui.QPalette.ColorRole.WindowText))
+            result = [("f", image, False, plain)]
+        self._show(key, result)
+
+    def _show(self, key, lines) -> None:
+        self._shown = key
+        dpr = key[2]
+        content = QtWidgets.QWidget()
+        layout = QtWidgets.QVBoxLayout(content)
+        layout.setContentsMargins(8, 6, 8, 6)
+        layout.setSpacing(2)
+        self.ok = True
+        if key[0] is None:
+            layout.addWidget(QtWidgets.QLabel("No surface yet: type an expression."))
+        heading = None
+        for head, image, ok, plain in lines:
+            if head != heading:
+                heading = head
+                title = QtWidgets.QLabel(self.HEADINGS[head])
+                font = QtGui.QFont(self.font())
+                font.setBold(True)
+                font.setPointSizeF(12.0)
+                title.setFont(font)
+                layout.addSpacing(4)
+                layout.addWidget(title)
+            layout.addWidget(_Formula(image, plain, dpr))
+            if not ok:
+                self.ok = False
+                note = QtWidgets.QLabel("(shown as plain text: mathtext cannot typeset this formula)")
+                note.setEnabled(False)
+                layout.addWidget(note)
+        layout.addStretch(1)
+        self.setWidget(content)
+        self._fit()

@@ -1,0 +1,210 @@
+"""The playback bar: play/pause, step, jump, scrub, speed and loop over precomputed trajectories.
+
+All runs move in lockstep: the bar only changes ``model.step``; every view indexes its trajectories
+with it, so stepping back is exact. A :class:`QTimer` ticks at the display rate and advances by
+``speed × elapsed`` steps (fractional steps carry over), so 1–500 steps per second play smoothly.
+"""
+
+from __future__ import annotations
+
+import math
+
+from PySide6.QtCore import QElapsedTimer, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSlider, QStyle, QToolButton, QWidget
+
+from explorer.model import Comparison
+
+MIN_SPEED, MAX_SPEED = 1.0, 500.0
+_SPEED_TICKS = 1000   # the speed slider is logarithmic: tick t -> MIN * (MAX/MIN) ** (t / TICKS)
+FRAME_MS = 16         # ~60 frames per second
+
+
+def speed_from_tick(tick: int) -> float:
+    return MIN_SPEED * (MAX_SPEED / MIN_SPEED) ** (tick / _SPEED_TICKS)
+
+
+def tick_from_speed(speed: float) -> int:
+    speed = min(max(speed, MIN_SPEED), MAX_SPEED)
+    return round(_SPEED_TICKS * math.log(speed / MIN_SPEED) / math.log(MAX_SPEED / MIN_SPEED))
+
+
+class PlaybackBar(QWidget):
+    """Controls bound to ``model.step``; its QActions carry the keyboard shortcuts (Space, ←, →, Home, End).
+
+    The actions are added to this widget (so they work in any window holding it) and the main window also
+    lists them in its Run menu.
+    """
+
+    playing_changed = Signal(bool)
+
+    def __init__(self, model: Comparison, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._model = model
+        self._carry = 0.0                 # fractional steps not yet taken
+        self._clock = QElapsedTimer()
+        self._timer = QTimer(self, interval=FRAME_MS, timerType=Qt.TimerType.PreciseTimer)
+        self._timer.timeout.connect(self._tick)
+
+        self.play_action = self._action("Play", QKeySequence(Qt.Key.Key_Space), self.toggle_play,
+                                        checkable=True)
+        self.back_action = self._action("Step back", QKeySequence(Qt.Key.Key_Left), self.step_back)
+        self.forward_action = self._action("Step forward", QKeySequence(Qt.Key.Key_Right), self.step_forward)
+        self.start_action = self._action("Jump to start", QKeySequence(Qt.Key.Key_Home), self.to_start)
+        self.end_action = self._action("Jump to end", QKeySequence(Qt.Key.Key_End), self.to_end)
+
+        icons = QStyle.StandardPixmap
+        self._play_icon = self.style().standardIcon(icons.SP_MediaPlay)
+        self._pause_icon = self.style().standardIcon(icons.SP_MediaPause)
+        buttons = []
+        for action, icon in ((self.start_action, icons.SP_MediaSkipBackward),
+                             (self.back_action, icons.SP_MediaSeekBackward),
+                             (self.play_action, icons.SP_MediaPlay),
+                             (self.forward_action, icons.SP_MediaSeekForward),
+                             (self.end_action, icons.SP_MediaSkipForward)):
+            action.setIcon(self.style().standardIcon(icon))
+            button = QToolButton()
+            button.setDefaultAction(action)
+            button.setToolTip(f"{action.text()} ({action.shortcut().toString()})")
+            button.setIconSize(QSize(26, 26))
+            button.setMinimumSize(44, 38)
+            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)   # Space must reach the shortcut, not a button
+            buttons.append(button)
+        self.play_button = buttons[2]
+
+        self.scrub = QSlider(Qt.Orientation.Horizontal)
+        self.scrub.setAccessibleName("current step")
+        self.scrub.setPageStep(10)
+        self.scrub.valueChanged.connect(model.set_step)
+        self.step_label = QLabel()
+        self.step_label.setMinimumWidth(140)
+
+        self.speed = QSlider(Qt.Orientation.Horizontal)
+        self.speed.setRange(0, _SPEED_TICKS)
+        self.speed.setAccessibleName("speed in steps per second")
+        self.speed.setFixedWidth(160)
+        self.speed.valueChanged.connect(self._show_speed)
+        self.speed_label = QLabel()
+        self.speed_label.setMinimumWidth(90)
+        self.loop = QCheckBox("Loop")
+
+        row = QHBoxLayout(self)
+        row.setContentsMargins(6, 2, 6, 2)
+        for button in buttons:
+            row.addWidget(button)
+        row.addWidget(self.scrub, 1)
+        row.addWidget(self.step_label)
+        row.addSpacing(12)
+        row.addWidget(QLabel("Speed"))
+        row.addWidget(self.speed)
+        row.addWidget(self.speed_label)
+        row.addWidget(self.loop)
+
+        for slider in (self.scrub, self.speed):   # arrow keys belong to playback, not to a focused slider
+            slider.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+
+        model.step_changed.connect(self._sync)
+        model.trajectories_changed.connect(self._sync)
+        model.runs_changed.connect(self._sync)
+        self.set_speed(30.0)
+        self._sync()
+
+    # ------------------------------------------------------------------ public API
+    @property
+    def playing(self) -> bool:
+        return self._timer.isActive()
+
+    @property
+    def steps_per_second(self) -> float:
+        return speed_from_tick(self.speed.value())
+
+    def set_speed(self, steps_per_second: float) -> None:
+        self.speed.setValue(tick_from_speed(steps_per_second))
+        self._show_speed()
+
+    def play(self) -> None:
+        if self.playing:
+            return
+        if self._model.step >= self._model.max_step:
+            self._model.set_step(0)   # play from the start again
+        self._carry = 0.0
+        self._clock.start()
+        self._timer.start()
+        self._set_playing_ui(True)
+
+    def pause(self) -> None:
+        if not self.playing:
+            return
+        self._timer.stop()
+        self._set_playing_ui(False)
+
+    def toggle_play(self) -> None:
+        if self.playing:
+            self.pause()
+        else:
+            self.play()
+
+    def step_forward(self) -> None:
+        self.pause()
+        self._model.set_step(self._model.step + 1)
+
+    def step_back(self) -> None:
+        self.pause()
+        self._model.set_step(self._model.step - 1)
+
+    def to_start(self) -> None:
+        self.pause()
+        self._model.set_step(0)
+
+    def to_end(self) -> None:
+        self.pause()
+        self._model.set_step(self._model.max_step)
+
+    # ------------------------------------------------------------------ internals
+    def _action(self, text: str, shortcut: QKeySequence, slot, *, checkable: bool = False) -> QAction:
+        action = QAction(text, self)
+        action.setShortcut(shortcut)
+        action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        action.setCheckable(checkable)
+        action.triggered.connect(slot)
+        self.addAction(action)
+        return action
+
+    def _set_playing_ui(self, playing: bool) -> None:
+        self.play_action.blockSignals(True)
+        self.play_action.setChecked(playing)
+        self.play_action.blockSignals(False)
+        self.play_action.setText("Pause" if playing else "Play")
+        self.play_action.setIcon(self._pause_icon if playing else self._play_icon)
+        self.play_button.setToolTip(f"{self.play_action.text()} (Space)")
+        self.playing_changed.emit(playing)
+
+    def _tick(self) -> None:
+        elapsed = self._clock.restart() / 1000.0
+        self._carry += elapsed * self.steps_per_second
+        advance = int(self._carry)
+        if advance < 1:
+            return
+        self._carry -= advance
+        target = self._model.step + advance
+        last = self._model.max_step
+        if target > last:
+            if self.loop.isChecked() and last > 0:
+                target %= last + 1
+            else:
+                self._model.set_step(last)
+                self.pause()
+                return
+        self._model.set_step(target)
+
+    def _show_speed(self) -> None:
+        speed = self.steps_per_second
+        self.speed_label.setText(f"{speed:.0f} steps/s" if speed >= 10 else f"{speed:.1f} steps/s")
+
+    def _sync(self, *_args) -> None:
+        m = self._model
+        self.scrub.blockSignals(True)
+        self.scrub.setRange(0, m.max_step)
+        self.scrub.setValue(m.step)
+        self.scrub.blockSignals(False)
+        self.step_label.setText(f"step {m.step} / {m.max_step}")

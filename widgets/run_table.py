@@ -1,0 +1,118 @@
+"""A table of the runs at the current step: step reached, loss, ‖∇f‖, position and status."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from explorer.model import Comparison
+
+COLUMNS = ("Run", "Step", "Loss", "‖∇f‖", "Position (x, y)", "Status")
+
+
+def status_text(traj, step: int) -> str:
+    """What a run is doing at ``step``: still moving, or how and when it finished."""
+    if traj is None:
+        return "not computed"
+    if step < traj.stop_step:
+        return "running"
+    if traj.status == "max_steps":
+        return f"stopped after {traj.stop_step} steps"
+    return traj.message or f"{traj.status} at step {traj.stop_step}"
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.4g}" if np.isfinite(value) else str(value)
+
+
+class RunTable(QWidget):
+    def __init__(self, model: Comparison, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._model = model
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.verticalHeader().hide()
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        header = self.table.horizontalHeader()
+        # fixed widths, fitted when runs or trajectories change: resizing to contents on every step is slow
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)
+        self.table.itemSelectionChanged.connect(self._on_select)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.table)
+        for signal in (model.runs_changed, model.run_changed, model.trajectories_changed):
+            signal.connect(self._refit)
+        model.step_changed.connect(self.refresh)
+        model.selection_changed.connect(self._show_selection)
+        self._refit()
+
+    def _refit(self, *_args) -> None:
+        """Refresh, then size the columns for the widest value the runs can show."""
+        m = self._model
+        self._fill(m.max_step)   # the last step typically shows the widest values (statuses, diverged)
+        widths = [self.table.sizeHintForColumn(c) for c in range(len(COLUMNS))]
+        self._fill(m.step)
+        widths = [max(w, self.table.sizeHintForColumn(c)) for c, w in enumerate(widths)]
+        header = self.table.horizontalHeader()
+        for c, w in enumerate(widths[:-1]):
+            header.resizeSection(c, max(w + 16, header.sectionSizeHint(c)))
+
+    def cell(self, row: int, column: str) -> str:
+        return self.table.item(row, COLUMNS.index(column)).text()
+
+    def refresh(self, *_args) -> None:
+        """Show the current step."""
+        self._fill(self._model.step)
+
+    def _fill(self, step: int) -> None:
+        m = self._model
+        if self.table.rowCount() != len(m.runs):
+            self.table.setRowCount(len(m.runs))
+            self._show_selection(m.selected)
+        for i, run in enumerate(m.runs):
+            traj = m.trajectories[i]
+            if traj is None:
+                values = (run.label, "–", "–", "–", "–", m.errors[i] or "not computed")
+            else:
+                k = min(step, traj.stop_step)
+                x, y = traj.points[k][:2]
+                values = (run.label, str(k), _fmt(traj.loss[k]), _fmt(float(np.linalg.norm(traj.grads[k]))),
+                          f"({_fmt(x)}, {_fmt(y)})", status_text(traj, step))
+            for column, text in enumerate(values):
+                item = self.table.item(i, column)
+                if item is None:
+                    item = QTableWidgetItem()
+                    if 0 < column < len(COLUMNS) - 1:
+                        item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                    self.table.setItem(i, column, item)
+                if item.text() != text:
+                    item.setText(text)
+            swatch = self.table.item(i, 0)
+            swatch.setData(Qt.ItemDataRole.DecorationRole, QColor(m.color_of(i)))
+            swatch.setForeground(QColor("gray") if not run.visible else QColor())
+
+    def _show_selection(self, index: int) -> None:
+        self.table.blockSignals(True)
+        if 0 <= index < self.table.rowCount():
+            self.table.selectRow(index)
+        else:
+            self.table.clearSelection()
+        self.table.blockSignals(False)
+
+    def _on_select(self) -> None:
+        rows = {i.row() for i in self.table.selectedIndexes()}
+        if rows:
+            self._model.select(min(rows))

@@ -1,0 +1,302 @@
+"""The 3-D view: f as a shaded surface, each racer's path draped on it and a ball at its current point.
+
+Bound to a :class:`explorer.model.Comparison`. The scene lives in a fixed box (the longer of the x/y ranges
+spans :data:`BOX` units, heights span :data:`HEIGHT`), so any surface fits the same camera. Heights go through
+:class:`explorer.levels.ValueScale` chosen by ``model.view["surface_scale"]`` ("auto", "linear", "log",
+"clip"), and the *same* scale lifts the paths, so they lie on the surface even when a steep wall is tamed
+by log or clip. Colours use the contour view's colour scale, so a point has the same colour in both views.
+
+Paths are draped: each straight step (as drawn on the contour map) is subdivided and every sub-point put
+on the surface, then lifted slightly. That happens when a trajectory changes; a step change only slices the
+cached vertex arrays and moves the balls.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph.opengl as gl
+from pyqtgraph.opengl import shaders
+from pyqtgraph.Qt import QtGui
+
+from explorer.levels import contour_levels, sample_grid, value_scale
+from widgets.colors import gl_color, rgba_floats
+
+GRID_SHAPE = (121, 121)
+BOX = 10.0          # scene units spanned by the longer of the x and y ranges
+HEIGHT = 4.5        # scene units from the lowest to the highest shown value
+LIFT = 0.04         # paths float this far above the surface (scene units)
+BALL_RADIUS = 0.2
+PATH_WIDTH = 3.0
+MAX_PATH_VERTICES = 6000   # per run; longer runs are draped with fewer sub-points per step
+
+# Lighting kept gentle so the colour map still reads: ambient 0.55 plus a head-light diffuse term
+# (pyqtgraph's "shaded" program, with less contrast).
+_LIT_VERTEX = """
+uniform mat4 u_mvp;
+uniform mat3 u_normal;
+attribute vec4 a_position;
+attribute vec3 a_normal;
+attribute vec4 a_color;
+varying vec4 v_color;
+varying vec3 v_normal;
+void main() {
+    v_normal = normalize(u_normal * a_normal);
+    v_color = a_color;
+    gl_Position = u_mvp * a_position;
+}
+"""
+_LIT_FRAGMENT = """
+#ifdef GL_ES
+precision mediump float;
+#endif
+varying vec4 v_color;
+varying vec3 v_normal;
+void main() {
+    float p = abs(dot(v_normal, normalize(vec3(0.3, -0.4, -1.0))));
+    vec3 rgb = v_color.rgb * (0.55 + 0.5 * p);
+    gl_FragColor = vec4(min(rgb, vec3(1.0)), v_color.a);
+}
+"""
+
+
+def _lit_shader() -> shaders.ShaderProgram:
+    return shaders.ShaderProgram("gde_lit", [shaders.VertexShader(_LIT_VERTEX),
+                                             shaders.FragmentShader(_LIT_FRAGMENT)])
+
+
+class SurfaceView(gl.GLViewWidget):
+    """A pyqtgraph.opengl view of the model's surface and runs (see the module docstring)."""
+
+    def __init__(self, model, parent=None):
+        super().__init__(parent)
+        self._model = model
+        self._shader = _lit_shader()
+        self._paths: list[gl.GLLinePlotItem] = []
+        self._balls: list[gl.GLMeshItem] = []
+        self._vertices: list[np.ndarray | None] = []   # per run: (m, 3) draped path in scene units
+        self._stride: list[int] = []                    # per run: vertices per step
+        self.height_scale = None
+        self._centre_z = HEIGHT * 0.5
+        self.color_scale = None
+        window = self.palette().color(QtGui.QPalette.ColorRole.Window)
+        self.setBackgroundColor(window)
+
+        self._surface = gl.GLSurfacePlotItem(shader=self._shader, smooth=True, glOptions="opaque")
+        self.addItem(self._surface)
+        self._starts = gl.GLScatterPlotItem(pxMode=True, size=14.0)
+        self._starts.setGLOptions("opaque")
+        self.addItem(self._starts)
+        self._labels = [gl.GLTextItem(font=QtGui.QFont("Sans", 13)) for _ in range(2)]
+        for label in self._labels:
+            self.addItem(label)
+
+        model.surface_changed.connect(self._on_surface_changed)
+        model.runs_changed.connect(self._rebuild_runs)
+        model.run_changed.connect(self._on_run_changed)
+        model.trajectories_changed.connect(self._on_trajectories_changed)
+        model.step_changed.connect(self._on_step)
+        model.view_changed.connect(self._on_view_changed)
+        self._on_surface_changed()
+        self._rebuild_runs()
+        self.reset_camera()
+
+    def disconnect_model(self) -> None:
+        """Stop listening to the model (call before dropping the view while the model lives on)."""
+        m = self._model
+        for signal, slot in ((m.surface_changed, self._on_surface_changed),
+                             (m.runs_changed, self._rebuild_runs),
+                             (m.run_changed, self._on_run_changed),
+                             (m.trajectories_changed, self._on_trajectories_changed),
+                             (m.step_changed, self._on_step), (m.view_changed, self._on_view_changed)):
+            signal.disconnect(slot)
+
+    def closeEvent(self, event):
+        self.disconnect_model()
+        super().closeEvent(event)
+
+    def reset_camera(self) -> None:
+        """Look at the whole surface from the front, above (x to the right, y into the screen)."""
+        self.setCameraPosition(pos=QtGui.QVector3D(0.0, 0.0, self._centre_z), distance=1.6 * BOX,
+                               elevation=38.0, azimuth=-70.0)
+
+    # ------------------------------------------------------------------ geometry
+    def _scene_xy(self, xy: np.ndarray) -> np.ndarray:
+        """xy (..., 2) in data units -> (..., 2) scene units (centred, longer range spanning BOX)."""
+        (x0, x1), (y0, y1) = self._model.x_range, self._model.y_range
+        scale = BOX / max(x1 - x0, y1 - y0)
+        centre = np.array([(x0 + x1) / 2.0, (y0 + y1) / 2.0])
+        return (np.asarray(xy, dtype=float) - centre) * scale
+
+    def _scene_z(self, values: np.ndarray) -> np.ndarray:
+        """f values (...) -> heights (...) in scene units through the height scale (nan -> top)."""
+        z = self.height_scale.normalise(values) * HEIGHT
+        return np.where(np.isnan(z), HEIGHT, z)
+
+    def _on_surface_changed(self) -> None:
+        model = self._model
+        if model.surface is None:
+            self._surface.setVisible(False)
+            return
+        self._surface.setVisible(True)
+        xs, ys, values = sample_grid(model.surface, model.x_range, model.y_range, GRID_SHAPE)
+        self._grid_values = values
+        self._apply_scales()
+        self._on_trajectories_changed(None)
+
+    def _apply_scales(self) -> None:
+        """Heights and colours of the surface mesh from the current scales (values cached on the grid)."""
+        model = self._model
+        values = self._grid_values
+        mode = model.view.get("surface_scale", "auto")
+        self.height_scale = value_scale(values, mode if mode in ("auto", "linear", "log", "clip") else "auto",
+                                        floor_quantile=0.01)
+        levels_mode = model.view.get("contour_levels", "auto")
+        levels_mode = levels_mode if levels_mode in ("auto", "linear", "log") else "auto"
+        _, kind = contour_levels(values, levels_mode)
+        self.color_scale = value_scale(values, "log" if kind == "log" else levels_mode)
+        h, w = values.shape
+        (x0, x1), (y0, y1) = model.x_range, model.y_range
+        sx = self._scene_xy(np.stack([np.linspace(x0, x1, w), np.full(w, y0)], -1))[:, 0]
+        sy = self._scene_xy(np.stack([np.full(h, x0), np.linspace(y0, y1, h)], -1))[:, 1]
+        z = self._scene_z(values)
+        self._centre_z = float(np.clip(np.nanmedian(z), 0.25 * HEIGHT, 0.75 * HEIGHT))
+        # GLSurfacePlotItem wants z[ix, iy] and one colour per vertex in that order: (w * h, 4)
+        colors = rgba_floats(self.color_scale.normalise(values)).transpose(1, 0, 2).reshape(-1, 4)
+        self._surface.setData(x=sx, y=sy, z=np.ascontiguousarray(z.T, dtype=np.float32), colors=colors)
+        text = self.palette().color(QtGui.QPalette.ColorRole.WindowText)
+        ink = QtGui.QColor(text)
+        # axis names where the axes leave the box: x along the front edge, y along the right edge
+        self._labels[0].setData(pos=(sx[-1] * 0.9, sy[0] - 0.5, float(z[0, -1])), text=f"x → {x1:g}",
+                                color=ink)
+        self._labels[1].setData(pos=(sx[-1] + 0.3, sy[-1] * 0.9, float(z[-1, -1])), text=f"y → {y1:g}",
+                                color=ink)
+
+    def _on_view_changed(self, key: str) -> None:
+        if key in ("surface_scale", "contour_levels") and self._model.surface is not None:
+            self._apply_scales()
+            self._on_trajectories_changed(None)
+
+    # ------------------------------------------------------------------ runs
+    def _rebuild_runs(self) -> None:
+        for item in self._paths + self._balls:
+            self.removeItem(item)
+        n = len(self._model.runs)
+        self._paths = [gl.GLLinePlotItem(mode="line_strip", width=PATH_WIDTH, antialias=True)
+                       for _ in range(n)]
+        sphere = gl.MeshData.sphere(rows=12, cols=20, radius=BALL_RADIUS)
+        self._balls = [gl.GLMeshItem(meshdata=sphere, smooth=True, shader=self._shader, glOptions="opaque")
+                       for _ in range(n)]
+        for item in self._paths + self._balls:
+            self.addItem(item)
+        self._vertices = [None] * n
+        self._stride = [1] * n
+        for i in range(n):
+            self._style_run(i)
+        self._on_trajectories_changed(None)
+
+    def _style_run(self, i: int) -> None:
+        color = gl_color(self._model.color_of(i))
+        visible = self._model.runs[i].visible
+        self._paths[i].setData(color=color)
+        self._paths[i].setVisible(visible)
+        self._balls[i].setColor(color)
+        self._balls[i].setVisible(visible)
+
+    def _on_run_changed(self, i: int) -> None:
+        if i >= len(self._paths):
+            self._rebuild_runs()
+            return
+        self._style_run(i)
+        self._update_starts()
+        self._on_step()
+
+    def _drape(self, i: int) -> None:
+        """Cache run i's path as (k * stride + 1, 3) scene vertices following the surface."""
+        model = self._model
+        traj = model.trajectories[i] if i < len(model.trajectories) else None
+        if traj is None or model.surface is None or self.height_scale is None:
+            self._vertices[i] = None
+            return
+        (x0, x1), (y0, y1) = model.x_range, model.y_range
+        pts = np.asarray(traj.points, dtype=float)[: traj.stop_step + 1, :2]
+        # keep diverged points drawable: clamp into the box, replace non-finite by the last good point
+        pts = np.clip(pts, [x0, y0], [x1, y1])
+        bad = ~np.all(np.isfinite(pts), axis=1)
+        if bad.any():
+            good = np.maximum.accumulate(np.where(bad, 0, np.arange(len(pts))))
+            pts = pts[good]
+        k = len(pts) - 1
+        stride = int(np.clip(MAX_PATH_VERTICES // max(k, 1), 1, 8))
+        if k > 0:
+            t = np.arange(stride) / stride
+            seg = pts[:-1, None, :] + (pts[1:] - pts[:-1])[:, None, :] * t[None, :, None]
+            dense = np.concatenate([seg.reshape(-1, 2), pts[-1:]], axis=0)
+        else:
+            dense = pts
+        with np.errstate(all="ignore"):
+            f = np.asarray(model.surface.value(dense), dtype=float)
+        z = self._scene_z(f) + LIFT
+        self._vertices[i] = np.column_stack([self._scene_xy(dense), z]).astype(np.float32)
+        self._stride[i] = stride
+
+    def _on_trajectories_changed(self, index) -> None:
+        if len(self._paths) != len(self._model.runs):
+            self._rebuild_runs()
+            return
+        for i in range(len(self._paths)) if index is None else (index,):
+            self._drape(i)
+        self._update_starts()
+        self._on_step()
+
+    def _update_starts(self) -> None:
+        model = self._model
+        shown = [i for i, r in enumerate(model.runs) if r.visible]
+        if not shown or model.surface is None or self.height_scale is None:
+            self._starts.setData(pos=np.zeros((0, 3)))
+            return
+        xy = np.array([model.runs[i].start[:2] for i in shown], dtype=float)
+        with np.errstate(all="ignore"):
+            z = self._scene_z(np.asarray(model.surface.value(xy), dtype=float)) + LIFT * 2
+        pos = np.column_stack([self._scene_xy(xy), z])
+        colors = np.array([gl_color(model.color_of(i)) for i in shown], dtype=np.float32)
+        self._starts.setData(pos=pos, color=colors)
+
+    def to_scene(self, xy) -> np.ndarray:
+        """xy (n, 2) data points -> (n, 3) scene points on the drawn surface (same height scale)."""
+        xy = np.asarray(xy, dtype=float).reshape(-1, 2)
+        with np.errstate(all="ignore"):
+            f = np.asarray(self._model.surface.value(xy), dtype=float)
+        return np.column_stack([self._scene_xy(xy), self._scene_z(f)])
+
+    def ball_positions(self) -> np.ndarray:
+        """(n, 3) scene centres of the visible balls (one per visible run with a trajectory)."""
+        out = [ball.transform().map(QtGui.QVector3D(0.0, 0.0, 0.0)) for ball in self._balls if ball.visible()]
+        return np.array([[p.x(), p.y(), p.z()] for p in out]).reshape(-1, 3)
+
+    def project(self, points, size: tuple[int, int] | None = None) -> np.ndarray:
+        """(n, 3) scene points -> (n, 2) pixel coordinates (x right, y down) in an image of ``size`` (w, h)
+        rendered with the current camera (default: the widget's size)."""
+        w, h = size or (self.width(), self.height())
+        mvp = self.projectionMatrix((0, 0, w, h), (0, 0, w, h)) * self.viewMatrix()
+        out = []
+        for x, y, z in np.asarray(points, dtype=float).reshape(-1, 3):
+            p = mvp.map(QtGui.QVector4D(float(x), float(y), float(z), 1.0))
+            out.append(((p.x() / p.w() + 1.0) / 2.0 * w, (1.0 - p.y() / p.w()) / 2.0 * h))
+        return np.array(out).reshape(-1, 2)
+
+    # ------------------------------------------------------------------ step
+    def _on_step(self, _step=None) -> None:
+        """Cut every path at the current step and move the balls (cheap: runs at playback rate)."""
+        step = self._model.step
+        for i, verts in enumerate(self._vertices):
+            if verts is None:
+                self._paths[i].setData(pos=np.zeros((0, 3), dtype=np.float32))
+                self._balls[i].setVisible(False)
+                continue
+            end = min(step * self._stride[i], len(verts) - 1)
+            self._paths[i].setData(pos=verts[: end + 1])
+            x, y, z = verts[end]
+            ball = self._balls[i]
+            ball.resetTransform()
+            ball.translate(float(x), float(y), float(z) + BALL_RADIUS * 0.6)
+            ball.setVisible(self._model.runs[i].visible)

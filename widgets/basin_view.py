@@ -1,0 +1,398 @@
+"""Basins of attraction over the contour map, computed off the GUI thread.
+
+:class:`BasinView` is a small panel (meant for a dock): resolution, step budget, colouring mode, a Compute
+button, a progress bar with Cancel. It runs :func:`explorer.basins.basin_map` for the selected run's optimizer
+and hyperparameters on a worker thread (newest request wins) and lays the result over the contour view as a
+semi-transparent :class:`pyqtgraph.ImageItem`, with one categorical colour per minimum, a letter on each
+minimum and a legend in the corner of the map. ``model.view["show_basins"]`` shows or hides the map; while it
+is shown, a change of surface, ranges or the selected run's settings recomputes it.
+
+:class:`LatestJobRunner` is the generic part: run a callable on a :class:`QThread`, keep only the newest
+request's result, forward progress, cancel the rest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QCoreApplication, QObject, QRectF, QThread, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from explorer.basins import DIVERGED, OTHER, basin_map
+from explorer.simulation import Cancelled
+
+# Tableau 10 (Stone, "Tableau 10", 2016): distinct from the Okabe-Ito racer colours and from viridis.
+BASIN_COLORS = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7",
+                "#9c755f", "#bab0ac")
+OTHER_RGBA = (235, 235, 235, 110)     # ended elsewhere (saddle, plateau, still moving)
+DIVERGED_RGBA = (15, 15, 15, 190)     # left the view far behind
+BASIN_ALPHA = 150
+MODES = (("minimum", "By minimum reached"), ("steps", "Steps to converge"), ("diverged", "Diverged or not"))
+LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+LARGE_GRID = 250 * 250 * 500          # cells × steps above which the progress bar is worth showing
+
+_LIVE_THREADS: set[QThread] = set()   # running jobs outlive their requester; see _wait_all_at_exit
+
+
+def wait_for_background_jobs(msecs: int = 30_000) -> None:
+    """Block until every job thread started by a :class:`LatestJobRunner` has ended."""
+    for thread in list(_LIVE_THREADS):
+        thread.wait(msecs)
+
+
+_exit_hook_installed = False
+
+
+def _install_exit_hook() -> None:
+    global _exit_hook_installed
+    app = QCoreApplication.instance()
+    if app is not None and not _exit_hook_installed:
+        app.aboutToQuit.connect(wait_for_background_jobs)
+        _exit_hook_installed = True
+
+
+class _JobThread(QThread):
+    done = Signal(int, object, object)    # (ticket, result, error)
+    progressed = Signal(int, float)
+
+    def __init__(self, ticket: int, fn: Callable[..., Any]) -> None:
+        super().__init__()
+        self.ticket = ticket
+        self.cancelled = False
+        self._fn = fn
+
+    def run(self) -> None:
+        try:
+            result = self._fn(lambda f: self.progressed.emit(self.ticket, float(f)), lambda: self.cancelled)
+            error = None
+        except Exception as exc:  # handed to the GUI thread, which decides what to show
+            result, error = None, exc
+        self.done.emit(self.ticket, result, error)
+
+
+class LatestJobRunner(QObject):
+    """Runs ``fn(progress, cancelled)`` on a worker thread; only the newest submission's outcome is reported.
+
+    ``progress(fraction)`` may be called from the job; ``cancelled()`` returns True once a newer job was
+    submitted or :meth:`cancel` was called. Signals (on the GUI thread): ``finished(result)``,
+    ``failed(exception)``, ``progress(fraction)``, ``busy_changed(bool)``. A running thread is never destroyed:
+    it is kept alive until it ends, even if the runner goes away first.
+    """
+
+    finished = Signal(object)
+    failed = Signal(object)
+    progress = Signal(float)
+    busy_changed = Signal(bool)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._ticket = 0
+        self._threads: list[_JobThread] = []
+        self.busy = False
+        _install_exit_hook()
+
+    def submit(self, fn: Callable[..., Any]) -> int:
+        self._cancel_threads()
+        self._ticket += 1
+        thread = _JobThread(self._ticket, fn)
+        thread.done.connect(self._on_done)
+        thread.progressed.connect(self._on_progress)
+        thread.finished.connect(lambda t=thread: self._reap(t))
+        self._threads.append(thread)
+        _LIVE_THREADS.add(thread)
+        thread.start()
+        self._set_busy(True)
+        return self._ticket
+
+    def cancel(self) -> None:
+        """Drop the running job's result (and ask it to stop, if it checks ``cancelled()``)."""
+        self._cancel_threads()
+        self._ticket += 1
+        self._set_busy(False)
+
+    def wait(self, msecs: int = 30_000) -> bool:
+        """Block until this runner's threads have ended (they then report on the next event loop turn)."""
+        return all(t.wait(msecs) for t in list(self._threads))
+
+    def _cancel_threads(self) -> None:
+        for thread in self._threads:
+            thread.cancelled = True
+
+    def _set_busy(self, busy: bool) -> None:
+        if busy != self.busy:
+            self.busy = busy
+            self.busy_changed.emit(busy)
+
+    def _on_progress(self, ticket: int, fraction: float) -> None:
+        if ticket == self._ticket:
+            self.progress.emit(fraction)
+
+    def _on_done(self, ticket: int, result, error) -> None:
+        if ticket != self._ticket:
+            return
+        self._set_busy(False)
+        if error is None:
+            self.finished.emit(result)
+        elif not isinstance(error, Cancelled):
+            self.failed.emit(error)
+
+    def _reap(self, thread: _JobThread) -> None:
+        if thread in self._threads:
+            self._threads.remove(thread)
+        _LIVE_THREADS.discard(thread)
+        thread.deleteLater()
+
+
+def _rgba(hex_color: str, alpha: int) -> tuple[int, int, int, int]:
+    h = hex_color.lstrip("#")
+    return (int(h[0:2], 16), int(h[2:4], 16), int(h[4:6], 16), alpha)
+
+
+def basin_image(result, mode: str) -> np.ndarray:
+    """(rows, cols, 4) uint8 RGBA for a :class:`~explorer.basins.BasinMap` (row i ↔ y[i], bottom row first).
+
+    mode : "minimum" (categorical colour per minimum), "steps" (plasma over steps to converge, cells that
+    did not converge left clear) or "diverged" (dark where the start diverged, clear elsewhere).
+    """
+    labels = np.asarray(result.labels)
+    out = np.zeros(labels.shape + (4,), dtype=np.uint8)
+    if mode == "minimum":
+        out[labels == OTHER] = OTHER_RGBA
+        for k in range(len(result.minima)):
+            out[labels == k] = _rgba(BASIN_COLORS[k % len(BASIN_COLORS)], BASIN_ALPHA)
+        out[labels == DIVERGED] = DIVERGED_RGBA
+    elif mode == "steps":
+        steps = np.asarray(result.steps, dtype=float)
+        conv = np.asarray(result.converged)
+        top = max(float(steps[conv].max()) if conv.any() else 1.0, 1.0)
+        table = pg.colormap.get("plasma").getLookupTable(0.0, 1.0, 256, alpha=True).astype(np.uint8)
+        index = np.clip(np.rint(steps / top * 255), 0, 255).astype(np.intp)
+        rgba = table[index]
+        rgba[..., 3] = 175
+        out[conv] = rgba[conv]
+        out[np.asarray(result.diverged)] = DIVERGED_RGBA
+    else:
+        out[np.asarray(result.diverged)] = (200, 20, 20, 170)
+        out[np.asarray(result.converged)] = (40, 200, 90, 90)
+    return out
+
+
+class BasinView(QWidget):
+    """Controls for the basin map and the overlay it draws on ``contour_view`` (see the module docstring)."""
+
+    def __init__(self, model, contour_view, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._model = model
+        self._plot = contour_view.getPlotItem()
+        self.result = None            # the last BasinMap shown
+        self.legend_labels: list[str] = []
+
+        self.image = pg.ImageItem(axisOrder="row-major")
+        self.image.setZValue(-7)      # over the colour image (-10), under iso-lines (-5) and paths
+        self._plot.addItem(self.image)
+        self._letters: list[pg.TextItem] = []
+        self.legend = pg.LegendItem(offset=(10, -10), labelTextSize="13pt", brush=pg.mkBrush(0, 0, 0, 160),
+                                    labelTextColor="w", pen=pg.mkPen(255, 255, 255, 90))
+        self.legend.setParentItem(self._plot.getViewBox())
+        self.legend.setZValue(40)
+
+        self.resolution = QSpinBox(minimum=20, maximum=1000, singleStep=20, value=200)
+        self.steps = QSpinBox(minimum=1, maximum=100_000, singleStep=100, value=500)
+        self.mode = QComboBox()
+        for key, text in MODES:
+            self.mode.addItem(text, key)
+        self.compute_button = QPushButton("Compute basins")
+        self.cancel_button = QPushButton("Cancel")
+        self.hide_button = QPushButton("Hide")
+        self.progress = QProgressBar(minimum=0, maximum=1000)
+        self.status = QLabel("Runs the selected optimizer from every cell of a grid over the domain.")
+        self.status.setWordWrap(True)
+
+        form = QFormLayout()
+        form.addRow("Grid (cells per side)", self.resolution)
+        form.addRow("Steps per start", self.steps)
+        form.addRow("Colour by", self.mode)
+        buttons = QHBoxLayout()
+        for b in (self.compute_button, self.cancel_button, self.hide_button):
+            buttons.addWidget(b)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addLayout(buttons)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.status)
+        layout.addStretch(1)
+
+        self.runner = LatestJobRunner(self)
+        self.runner.finished.connect(self._on_result)
+        self.runner.failed.connect(lambda exc: self.status.setText(f"Could not compute the basins: {exc}"))
+        self.runner.progress.connect(lambda f: self.progress.setValue(int(round(1000 * f))))
+        self.runner.busy_changed.connect(self._on_busy)
+        self.compute_button.clicked.connect(self._compute_clicked)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.hide_button.clicked.connect(lambda: model.set_view("show_basins", False))
+        self.mode.currentIndexChanged.connect(lambda _i: model.set_view("basin_mode", self.mode.currentData()))
+        self._on_busy(False)
+
+        model.surface_changed.connect(self._stale)
+        model.run_changed.connect(self._on_run_changed)
+        model.selection_changed.connect(self._on_run_changed)
+        model.view_changed.connect(self._on_view_changed)
+        self._sync_mode()
+        self._show(bool(model.view.get("show_basins", False)))
+
+    # ------------------------------------------------------------------ requests
+    def request(self) -> bool:
+        """Start computing the map for the selected run (replacing any running request); False if no run."""
+        m = self._model
+        if m.surface is None or not 0 <= m.selected < len(m.runs):
+            self.status.setText("Select a run first: the map uses its optimizer and hyperparameters.")
+            return False
+        run = m.runs[m.selected]
+        surface, params, ranges = m.surface, dict(run.params), (m.x_range, m.y_range)
+        minima = [np.asarray(p, dtype=float) for p in m.minima] or None
+        resolution, steps = self.resolution.value(), self.steps.value()
+        tolerance = m.tolerance if m.tolerance > 0 else 1e-6
+        self.progress.setVisible(resolution * resolution * steps >= LARGE_GRID)
+        self.progress.setValue(0)
+        self.status.setText(f"Computing {resolution}×{resolution} starts of {run.optimizer} "
+                            f"for up to {steps} steps…")
+
+        def job(progress, cancelled):
+            return basin_map(surface, run.optimizer, params, *ranges, resolution=resolution, steps=steps,
+                             tolerance=tolerance, minima=minima, progress=progress, cancel=cancelled)
+
+        self._optimizer_label = f"{run.label or run.optimizer}"
+        self.runner.submit(job)
+        return True
+
+    def cancel(self) -> None:
+        self.runner.cancel()
+        self.status.setText("Cancelled.")
+
+    def _compute_clicked(self) -> None:
+        if self._model.view.get("show_basins"):
+            self.request()
+        else:
+            self._model.set_view("show_basins", True)   # _on_view_changed requests
+
+    def _stale(self, *_args) -> None:
+        if self._model.view.get("show_basins"):
+            self.request()
+        else:
+            self.result = None
+
+    def _on_run_changed(self, index) -> None:
+        if index == self._model.selected:
+            self._stale()
+
+    def _on_view_changed(self, key: str) -> None:
+        if key == "show_basins":
+            self._show(bool(self._model.view.get("show_basins")))
+        elif key == "basin_mode":
+            self._sync_mode()
+            self._draw()
+        elif key == "presentation":
+            self._draw()
+
+    def _show(self, on: bool) -> None:
+        self.image.setVisible(on)
+        self.legend.setVisible(on)
+        for t in self._letters:
+            t.setVisible(on)
+        if on and self.result is None and not self.runner.busy:
+            self.request()
+
+    def _sync_mode(self) -> None:
+        mode = self._model.view.get("basin_mode", "minimum")
+        index = self.mode.findData(mode)
+        if index >= 0 and index != self.mode.currentIndex():
+            self.mode.blockSignals(True)
+            self.mode.setCurrentIndex(index)
+            self.mode.blockSignals(False)
+
+    def _on_busy(self, busy: bool) -> None:
+        self.cancel_button.setEnabled(busy)
+        if not busy:
+            self.progress.setVisible(False)
+
+    # ------------------------------------------------------------------ drawing
+    def _on_result(self, result) -> None:
+        self.result = result
+        n = result.labels.size
+        parts = [f"{LETTERS[k % 26]} {100 * result.fraction(k):.0f}%" for k in range(len(result.minima))]
+        diverged = result.fraction(DIVERGED)
+        self.status.setText(f"{self._optimizer_label}: " + ", ".join(parts)
+                            + (f", diverged {100 * diverged:.0f}%" if diverged else "")
+                            + f" of {n} starts.")
+        self._draw()
+
+    def _draw(self) -> None:
+        for t in self._letters:
+            self._plot.removeItem(t)
+        self._letters = []
+        self.legend.clear()
+        self.legend_labels = []
+        result = self.result
+        if result is None:
+            self.image.clear()
+            return
+        mode = self._model.view.get("basin_mode", "minimum")
+        self.image.setImage(basin_image(result, mode), levels=(0, 255))
+        x, y = result.x, result.y
+        dx = (x[-1] - x[0]) / max(len(x) - 1, 1)
+        dy = (y[-1] - y[0]) / max(len(y) - 1, 1)
+        self.image.setRect(QRectF(x[0] - dx / 2, y[0] - dy / 2, dx * len(x), dy * len(y)))
+        shown = bool(self._model.view.get("show_basins"))
+        big = 20 if self._model.view.get("presentation") else 15
+        if mode == "minimum":
+            for k, xy in enumerate(result.minima):
+                color = BASIN_COLORS[k % len(BASIN_COLORS)]
+                letter = LETTERS[k % 26]
+                text = pg.TextItem(html=f'<span style="font-size:{big}pt; font-weight:bold; color:white">'
+                                        f"{letter}</span>", anchor=(0.5, 1.15),
+                                   fill=pg.mkBrush(*_rgba(color, 230)), border=pg.mkPen("w", width=1.5))
+                text.setPos(float(xy[0]), float(xy[1]))
+                text.setZValue(30)
+                text.setVisible(shown)
+                self._plot.addItem(text)
+                self._letters.append(text)
+                self._legend_entry(color, f"{letter}  ({xy[0]:.2f}, {xy[1]:.2f})  {100 * result.fraction(k):.0f}%")
+            if np.any(result.labels == OTHER):
+                self._legend_entry("#ebebeb", f"elsewhere  {100 * result.fraction(OTHER):.0f}%")
+            if np.any(result.labels == DIVERGED):
+                self._legend_entry("#0f0f0f", f"diverged  {100 * result.fraction(DIVERGED):.0f}%")
+        elif mode == "steps":
+            conv = np.asarray(result.converged)
+            top = int(result.steps[conv].max()) if conv.any() else 0
+            table = pg.colormap.get("plasma")
+            for frac in (0.0, 0.5, 1.0):
+                color = table.map(frac, mode="qcolor").name()
+                self._legend_entry(color, f"converged in {int(round(frac * top))} steps")
+            self._legend_entry("#0f0f0f", "diverged")
+        else:
+            self._legend_entry("#c81414", f"diverged  {100 * np.mean(result.diverged):.0f}%")
+            self._legend_entry("#28c85a", f"converged  {100 * np.mean(result.converged):.0f}%")
+        self.legend.setVisible(shown)
+
+    def _legend_entry(self, color: str, text: str) -> None:
+        sample = pg.ScatterPlotItem(symbol="s", size=16, brush=pg.mkBrush(color), pen=pg.mkPen("w", width=1))
+        self.legend.addItem(sample, text)
+        self.legend_labels.append(text)
+
+    # ------------------------------------------------------------------ lifetime
+    def closeEvent(self, event) -> None:
+        self.runner.cancel()
+        super().closeEvent(event)

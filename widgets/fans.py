@@ -1,0 +1,113 @@
+"""Stochastic fans: with gradient noise on, N seeds of the selected run drawn as faint paths on the contour.
+
+One noisy path is one sample; a fan of them shows the spread a teacher wants to talk about. The seeds are the
+run's own seed + 1 … + N, simulated with :func:`explorer.simulation.simulate_run` on a worker thread (newest
+request wins) and cut at the current step like the racers. Shown while ``model.view["show_fan"]`` is True and
+the selected run has noise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QObject
+
+from explorer.simulation import simulate_run
+from widgets.basin_view import LatestJobRunner
+from widgets.colors import qcolor
+
+N_SEEDS = 12
+FAN_ALPHA = 110
+
+
+def fan_runs(run, n: int = N_SEEDS):
+    """The run with seeds seed + 1 … seed + n (empty when it has no noise)."""
+    if run.noise is None or not run.noise.std > 0:
+        return []
+    return [replace(run, noise=replace(run.noise, seed=run.noise.seed + k)) for k in range(1, n + 1)]
+
+
+class NoiseFan(QObject):
+    """Faint paths of other noise seeds of the selected run on ``contour_view`` (see the module docstring)."""
+
+    def __init__(self, model, contour_view, n: int = N_SEEDS, parent: QObject | None = None) -> None:
+        super().__init__(parent or contour_view)
+        self._model = model
+        self._n = n
+        self._plot = contour_view.getPlotItem()
+        self.curve = pg.PlotCurveItem(connect="finite")   # all seeds in one item, separated by nan rows
+        self.curve.setZValue(1)                            # under the racers' paths (2)
+        self._plot.addItem(self.curve)
+        self.paths: list[np.ndarray] = []                  # per seed: (k + 1, 2)
+        self._color = "#ffffff"
+        self.runner = LatestJobRunner(self)
+        self.runner.finished.connect(self._on_result)
+        model.surface_changed.connect(self.request)
+        model.selection_changed.connect(self.request)
+        model.run_changed.connect(self._on_run_changed)
+        model.step_changed.connect(self._draw)
+        model.view_changed.connect(self._on_view_changed)
+        self.request()
+
+    def _on(self) -> bool:
+        return bool(self._model.view.get("show_fan", False))
+
+    def request(self, *_args) -> None:
+        m = self._model
+        self.paths = []
+        self._draw()
+        if not self._on() or m.surface is None or not 0 <= m.selected < len(m.runs):
+            self.runner.cancel()
+            return
+        runs = fan_runs(m.runs[m.selected], self._n)
+        if not runs:
+            self.runner.cancel()
+            return
+        self._color = m.color_of(m.selected)
+        surface, steps, tolerance, bounds = m.surface, m.steps_of(m.selected), m.tolerance, m.bounds
+
+        def job(progress, cancelled):
+            out = []
+            for run in runs:
+                if cancelled():
+                    return None
+                traj = simulate_run(surface, run, steps=steps, tolerance=tolerance, bounds=bounds)
+                out.append(np.asarray(traj.points[: traj.stop_step + 1, :2], dtype=float))
+            return out
+
+        self.runner.submit(job)
+
+    def _on_run_changed(self, index: int) -> None:
+        if index == self._model.selected:
+            self.request()
+
+    def _on_view_changed(self, key: str) -> None:
+        if key == "show_fan":
+            self.request()
+        elif key == "presentation":
+            self._draw()
+
+    def _on_result(self, paths) -> None:
+        if paths is not None:
+            self.paths = paths
+            self._draw()
+
+    def _draw(self, *_args) -> None:
+        if not self.paths or not self._on():
+            self.curve.setVisible(False)
+            return
+        (x0, x1), (y0, y1) = self._model.x_range, self._model.y_range
+        box = 100.0 * max(x1 - x0, y1 - y0)
+        k = self._model.step
+        pieces = []
+        for pts in self.paths:
+            cut = pts[: k + 1]
+            pieces.append(np.where(np.isfinite(cut), np.clip(cut, -box, box), np.nan))
+            pieces.append(np.full((1, 2), np.nan))
+        xy = np.concatenate(pieces)
+        width = 2.8 if self._model.view.get("presentation") else 1.8
+        self.curve.setPen(pg.mkPen(qcolor(self._color, FAN_ALPHA), width=width))
+        self.curve.setData(xy[:, 0], xy[:, 1])
+        self.curve.setVisible(True)

@@ -158,6 +158,10 @@ class Comparison:
         """True when run ``i``'s trajectory matches its current spec and surface (no recompute pending)."""
         return self._computed[i] == self._revisions[i]
 
+    def wants(self, revision: int) -> bool:
+        """True while a :class:`RecomputeJob` with this revision is still the newest for its run."""
+        return revision in self._revisions and revision not in self._computed
+
     @property
     def pending(self) -> bool:
         """True while any run waits for a recomputed trajectory."""

@@ -154,7 +154,9 @@ def test_asynchronous_recompute_drops_stale_results():
     model.set_run(0, replace(model.runs[0], params={"lr": 0.05}))
     newest = model.recompute_job(0)
     assert requests == [[0], [0]] and model.pending
+    assert model.wants(newest.revision) and not model.wants(first.revision)
     assert model.set_trajectory(0, newest.compute(), revision=newest.revision)
+    assert not model.wants(newest.revision)
     assert not model.set_trajectory(0, first.compute(), revision=first.revision)   # late, stale: dropped
     assert model.trajectories[0].run.params == {"lr": 0.05} and not model.pending
 

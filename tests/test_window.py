@@ -6,6 +6,8 @@ Qt warnings fail a test (``qt_log_level_fail``) and Python warnings are errors (
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from PySide6.QtCore import QCoreApplication, QObject, QRunnable, Qt, QThreadPool, Signal
@@ -193,6 +195,8 @@ def test_playback_stops_at_the_end_and_runs_report_their_status(qtbot, window, m
     qtbot.waitUntil(lambda: not bar.playing, timeout=5_000)
     assert model.step == model.max_step
     table = window.run_table
+    last_of_first = str(model.trajectories[0].stop_step)
+    qtbot.waitUntil(lambda: table.cell(0, "Step") == last_of_first)
     for i, traj in enumerate(model.trajectories):
         status = table.cell(i, "Status")
         assert status != "running"
@@ -213,13 +217,15 @@ def test_loop_wraps_around(qtbot, window, model):
 
 
 def test_loss_plot_and_table_follow_the_step(qtbot, window, model):
-    model.set_step(42)
-    assert window.loss_plot.cursor.value() == 42
+    model.set_step(41)
+    model.set_step(42)   # during playback the numbers follow at ~15 Hz; the last step is always shown
     table = window.run_table
+    qtbot.waitUntil(lambda: window.loss_plot.cursor.value() == 42 and table.cell(0, "Step") == "42")
     traj = model.trajectories[0]
-    assert table.cell(0, "Step") == "42"
     assert float(table.cell(0, "Loss")) == pytest.approx(traj.loss[42], rel=1e-3)
-    assert len(window.loss_plot.curves) == 2 and window.loss_plot.log_y
+    assert len(window.loss_plot.shown_curves()) == 2 and window.loss_plot.log_y
+    model.set_run(1, replace(model.runs[1], visible=False))
+    assert len(window.loss_plot.shown_curves()) == 1
 
 
 # ---------------------------------------------------------------------------------------------- pixels

@@ -80,6 +80,7 @@ class ExpressionEditor(QWidget):
         grid.addWidget(self.message, 2, 1)
         grid.addLayout(ranges, 3, 1)
         grid.setColumnStretch(1, 1)
+        grid.setRowStretch(4, 1)   # keep the rows together at the top when the formula panel is taller
 
         model.surface_changed.connect(self._sync_from_model)
         self._sync_from_model()

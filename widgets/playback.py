@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import QElapsedTimer, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSlider, QStyle, QToolButton, QWidget
+from PySide6.QtCore import QElapsedTimer, QEvent, QPointF, QRectF, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QColor, QIcon, QKeySequence, QPainter, QPixmap, QPolygonF
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSlider, QToolButton, QWidget
 
 from explorer.model import Comparison
 
@@ -27,6 +27,45 @@ def speed_from_tick(tick: int) -> float:
 def tick_from_speed(speed: float) -> int:
     speed = min(max(speed, MIN_SPEED), MAX_SPEED)
     return round(_SPEED_TICKS * math.log(speed / MIN_SPEED) / math.log(MAX_SPEED / MIN_SPEED))
+
+
+def media_icon(shape: str, color: QColor, size: int = 48) -> QIcon:
+    """A media-control icon: ">" play, "||" pause, "<|"/"|>" step, "|<<"/">>|" jump to start/end."""
+    pixmap = QPixmap(size, size)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    p = QPainter(pixmap)
+    p.setRenderHint(QPainter.RenderHint.Antialiasing)
+    p.setPen(Qt.PenStyle.NoPen)
+    p.setBrush(color)
+    s, m = size, size * 0.2   # m: margin
+
+    def triangle(x0: float, x1: float) -> None:   # pointing from x0 towards x1
+        p.drawPolygon(QPolygonF([QPointF(x0, m), QPointF(x0, s - m), QPointF(x1, s / 2)]))
+
+    def bar(x: float, w: float = s * 0.12) -> None:
+        p.drawRect(QRectF(x, m, w, s - 2 * m))
+
+    if shape == ">":
+        triangle(s * 0.28, s * 0.8)
+    elif shape == "||":
+        bar(s * 0.27, s * 0.16)
+        bar(s * 0.57, s * 0.16)
+    elif shape == "|>":
+        triangle(s * 0.22, s * 0.62)
+        bar(s * 0.66)
+    elif shape == "<|":
+        triangle(s * 0.78, s * 0.38)
+        bar(s * 0.22)
+    elif shape == ">>|":
+        triangle(s * 0.12, s * 0.45)
+        triangle(s * 0.42, s * 0.75)
+        bar(s * 0.76)
+    elif shape == "|<<":
+        triangle(s * 0.88, s * 0.55)
+        triangle(s * 0.58, s * 0.25)
+        bar(s * 0.12)
+    p.end()
+    return QIcon(pixmap)
 
 
 class PlaybackBar(QWidget):
@@ -53,16 +92,9 @@ class PlaybackBar(QWidget):
         self.start_action = self._action("Jump to start", QKeySequence(Qt.Key.Key_Home), self.to_start)
         self.end_action = self._action("Jump to end", QKeySequence(Qt.Key.Key_End), self.to_end)
 
-        icons = QStyle.StandardPixmap
-        self._play_icon = self.style().standardIcon(icons.SP_MediaPlay)
-        self._pause_icon = self.style().standardIcon(icons.SP_MediaPause)
         buttons = []
-        for action, icon in ((self.start_action, icons.SP_MediaSkipBackward),
-                             (self.back_action, icons.SP_MediaSeekBackward),
-                             (self.play_action, icons.SP_MediaPlay),
-                             (self.forward_action, icons.SP_MediaSeekForward),
-                             (self.end_action, icons.SP_MediaSkipForward)):
-            action.setIcon(self.style().standardIcon(icon))
+        for action in (self.start_action, self.back_action, self.play_action, self.forward_action,
+                       self.end_action):
             button = QToolButton()
             button.setDefaultAction(action)
             button.setToolTip(f"{action.text()} ({action.shortcut().toString()})")
@@ -103,6 +135,7 @@ class PlaybackBar(QWidget):
         for slider in (self.scrub, self.speed):   # arrow keys belong to playback, not to a focused slider
             slider.setFocusPolicy(Qt.FocusPolicy.NoFocus)
 
+        self._paint_icons()
         model.step_changed.connect(self._sync)
         model.trajectories_changed.connect(self._sync)
         model.runs_changed.connect(self._sync)
@@ -175,9 +208,23 @@ class PlaybackBar(QWidget):
         self.play_action.setChecked(playing)
         self.play_action.blockSignals(False)
         self.play_action.setText("Pause" if playing else "Play")
-        self.play_action.setIcon(self._pause_icon if playing else self._play_icon)
+        self._paint_icons()
         self.play_button.setToolTip(f"{self.play_action.text()} (Space)")
         self.playing_changed.emit(playing)
+
+    def _paint_icons(self) -> None:
+        """Media icons drawn in the palette's text colour, so they read in the light and the dark theme."""
+        color = self.palette().color(self.foregroundRole())
+        playing = self.playing
+        for action, shape in ((self.start_action, "|<<"), (self.back_action, "<|"),
+                              (self.play_action, "||" if playing else ">"), (self.forward_action, "|>"),
+                              (self.end_action, ">>|")):
+            action.setIcon(media_icon(shape, color))
+
+    def changeEvent(self, event) -> None:
+        if event.type() == QEvent.Type.PaletteChange:
+            self._paint_icons()
+        super().changeEvent(event)
 
     def _tick(self) -> None:
         elapsed = self._clock.restart() / 1000.0

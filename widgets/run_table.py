@@ -15,7 +15,9 @@ from PySide6.QtWidgets import (
 )
 
 from explorer.model import Comparison
+from widgets.workers import Throttle
 
+STEP_REFRESH_MS = 66   # during playback the numbers update ~15 times a second: readable, and cheap
 COLUMNS = ("Run", "Step", "Loss", "‖∇f‖", "Position (x, y)", "Status")
 
 
@@ -55,7 +57,8 @@ class RunTable(QWidget):
         layout.addWidget(self.table)
         for signal in (model.runs_changed, model.run_changed, model.trajectories_changed):
             signal.connect(self._refit)
-        model.step_changed.connect(self.refresh)
+        self._throttled_refresh = Throttle(self.refresh, STEP_REFRESH_MS, self)
+        model.step_changed.connect(self._throttled_refresh)
         model.selection_changed.connect(self._show_selection)
         self._refit()
 
@@ -102,7 +105,7 @@ class RunTable(QWidget):
                     item.setText(text)
             swatch = self.table.item(i, 0)
             swatch.setData(Qt.ItemDataRole.DecorationRole, QColor(m.color_of(i)))
-            swatch.setForeground(QColor("gray") if not run.visible else QColor())
+            swatch.setData(Qt.ItemDataRole.ForegroundRole, None if run.visible else QColor("gray"))
 
     def _show_selection(self, index: int) -> None:
         self.table.blockSignals(True)

@@ -17,6 +17,7 @@ from explorer.expression import ExpressionError
 from explorer.model import Comparison, RecomputeJob
 
 COMPILE_TIMEOUT = 5.0       # seconds of symbolic work allowed per formula
+BACKGROUND_DELAY_MS = 40    # background simulations start after the views had a chance to draw
 CANCEL_AFTER = 0.3          # a request superseded and still running after this long is cancelled
 INLINE_STEP_BUDGET = 1_000  # steps per request simulated at once on the GUI thread (~10-50 ms); more: thread
 
@@ -155,7 +156,7 @@ class RecomputeWorker(QObject):
         return self._pool.waitForDone(msecs)
 
     def _schedule(self, indices: list[int]) -> None:
-        inline, budget = [], self._inline_steps
+        inline, background, budget = [], [], self._inline_steps
         for i in indices:
             job = self._model.recompute_job(i)
             if job.surface is None:
@@ -164,8 +165,16 @@ class RecomputeWorker(QObject):
                 budget -= job.steps
                 inline.append((job.revision, *_run(job)))
             else:
-                self._pool.start(_Task(lambda job=job: _run(job), self._relay, job))
+                background.append(job)
         self._model.set_trajectories(inline)   # one redraw for all the short runs
+        if background:
+            # let the views draw the new state first: the engine thread would contend for the GIL
+            QTimer.singleShot(BACKGROUND_DELAY_MS, self, lambda: self._start(background))
+
+    def _start(self, jobs: list[RecomputeJob]) -> None:
+        for job in jobs:
+            if self._model.wants(job.revision):   # not superseded while we waited
+                self._pool.start(_Task(lambda job=job: _run(job), self._relay, job))
 
     def _finished(self, payload) -> None:
         job, result, error = payload
@@ -182,3 +191,29 @@ def _run(job: RecomputeJob):
         return job.compute(), None
     except (ValueError, ArithmeticError) as exc:
         return None, str(exc)
+
+
+class Throttle(QObject):
+    """Call ``fn`` at most once per ``interval_ms``: the first call runs at once, later ones within the
+    interval are merged into one trailing call (numbers in a table need not change 60 times a second).
+    """
+
+    def __init__(self, fn: Callable[[], Any], interval_ms: int, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._fn = fn
+        self._pending = False
+        self._timer = QTimer(self, singleShot=True, interval=interval_ms)
+        self._timer.timeout.connect(self._fire)
+
+    def __call__(self, *_args) -> None:
+        if self._timer.isActive():
+            self._pending = True
+            return
+        self._fn()
+        self._timer.start()
+
+    def _fire(self) -> None:
+        if self._pending:
+            self._pending = False
+            self._fn()
+            self._timer.start()

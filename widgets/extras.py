@@ -40,6 +40,7 @@ def _choice_menu(menu, model, key: str, choices) -> None:
 def install_extras(window, settings: QSettings | None = None) -> None:
     """Attach issue-5 (files, export, summary) and issue-6 (calculus overlays) features to ``window``."""
     from widgets.basin_view import BasinView
+    from widgets.critical_list import CriticalPointList
     from widgets.document import Document
     from widgets.export import Exporter
     from widgets.fans import NoiseFan
@@ -68,12 +69,15 @@ def install_extras(window, settings: QSettings | None = None) -> None:
     window.basin_view = BasinView(model, window.contour_view)
     window.sweep_view = SweepView(model)
     window.parameter_sliders = ParameterSliders(model)
+    window.critical_list = CriticalPointList(model)
+    window.critical_dock = window._dock("Critical Points", "critical", window.critical_list, bottom)
     window.parameters_dock = window._dock("Parameters", "parameters", window.parameter_sliders, right)
     window.basins_dock = window._dock("Basins of Attraction", "basins", window.basin_view, right)
     window.sweep_dock = window._dock("Learning-Rate Sweep", "sweep", window.sweep_view, bottom)
     window.tabifyDockWidget(window.runs_dock, window.parameters_dock)
     window.tabifyDockWidget(window.runs_dock, window.basins_dock)
     window.tabifyDockWidget(window.table_dock, window.sweep_dock)
+    window.tabifyDockWidget(window.table_dock, window.critical_dock)
     window.runs_dock.raise_()
     window.table_dock.raise_()
 
@@ -83,7 +87,8 @@ def install_extras(window, settings: QSettings | None = None) -> None:
     _choice_menu(view_menu.addMenu("3-D &Height Scale"), model, "surface_scale",
                  (("auto", "&Automatic"), ("linear", "L&inear"), ("log", "L&ogarithmic"), ("clip", "&Clipped")))
     view_menu.addSeparator()
-    for dock in (window.summary_dock, window.parameters_dock, window.basins_dock, window.sweep_dock):
+    for dock in (window.summary_dock, window.parameters_dock, window.basins_dock, window.sweep_dock,
+                 window.critical_dock):
         view_menu.addAction(dock.toggleViewAction())
     overlays_menu = view_menu.addMenu("&Overlays")
     window.overlay_actions = install_view_actions(overlays_menu, model)

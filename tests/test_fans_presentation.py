@@ -71,3 +71,24 @@ def test_presentation_mode_folds_panels_and_enlarges_type(qtbot):
     assert model.view["presentation"] is False
     assert all(d.isVisible() for d in docks)
     assert app.font().pointSizeF() == size
+
+
+def test_presentation_mode_thickens_the_paths_in_both_views(qtbot):
+    from widgets.main_window import MainWindow
+    from widgets.presentation import set_presentation
+
+    model = noisy_model()
+    window = MainWindow(model, compute_in_background=False)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    contour_path = window.contour_view._paths[0]
+    before = contour_path.opts["pen"].widthF()
+    before_3d = window.surface_view._paths[0].width
+    try:
+        set_presentation(window, True)
+        assert contour_path.opts["pen"].widthF() == 2 * before
+        assert window.surface_view._paths[0].width == 2 * before_3d
+    finally:
+        set_presentation(window, False)
+    assert contour_path.opts["pen"].widthF() == before

@@ -223,6 +223,13 @@ class ContourView(pg.PlotWidget):
     def _on_view_changed(self, key: str) -> None:
         if key == "contour_levels" and self.grid_values is not None:
             self._draw_levels()
+        elif key == "presentation":
+            for i in range(len(self._paths)):
+                self._style_run(i)
+
+    def path_width(self) -> float:
+        """Paths are twice as thick in presentation mode (``view["presentation"]``), for the back row."""
+        return PATH_WIDTH * (2.0 if self._model.view.get("presentation") else 1.0)
 
     # ------------------------------------------------------------------ runs
     def _rebuild_runs(self) -> None:
@@ -244,8 +251,9 @@ class ContourView(pg.PlotWidget):
 
     def _style_run(self, i: int) -> None:
         color = self._model.color_of(i)
-        self._paths[i].setPen(pg.mkPen(qcolor(color), width=PATH_WIDTH))
-        self._paths[i].setShadowPen(pg.mkPen(OUTLINE + (200,), width=PATH_WIDTH + 2.5))
+        width = self.path_width()
+        self._paths[i].setPen(pg.mkPen(qcolor(color), width=width))
+        self._paths[i].setShadowPen(pg.mkPen(OUTLINE + (200,), width=width + 2.5))
         self._paths[i].setVisible(self._model.runs[i].visible)
 
     def _cache_points(self, i: int) -> None:

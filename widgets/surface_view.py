@@ -175,13 +175,20 @@ class SurfaceView(gl.GLViewWidget):
         if key in ("surface_scale", "contour_levels") and self._model.surface is not None:
             self._apply_scales()
             self._on_trajectories_changed(None)
+        elif key == "presentation":
+            for path in self._paths:
+                path.setData(width=self.path_width())
+
+    def path_width(self) -> float:
+        """Paths are twice as thick in presentation mode (``view["presentation"]``), for the back row."""
+        return PATH_WIDTH * (2.0 if self._model.view.get("presentation") else 1.0)
 
     # ------------------------------------------------------------------ runs
     def _rebuild_runs(self) -> None:
         for item in self._paths + self._balls:
             self.removeItem(item)
         n = len(self._model.runs)
-        self._paths = [gl.GLLinePlotItem(mode="line_strip", width=PATH_WIDTH, antialias=True)
+        self._paths = [gl.GLLinePlotItem(mode="line_strip", width=self.path_width(), antialias=True)
                        for _ in range(n)]
         sphere = gl.MeshData.sphere(rows=12, cols=20, radius=BALL_RADIUS)
         self._balls = [gl.GLMeshItem(meshdata=sphere, smooth=True, shader=self._shader, glOptions="opaque")

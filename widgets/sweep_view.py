@@ -44,15 +44,16 @@ class SweepView(QWidget):
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.setBackground(None)
         self.loss_plot = self.graphics.addPlot(row=0, col=0)
-        self.steps_plot = self.graphics.addPlot(row=1, col=0)
+        # side by side: the dock is wide and short, and stacked plots left no room for their labels
+        self.steps_plot = self.graphics.addPlot(row=0, col=1)
         self.steps_plot.setXLink(self.loss_plot)
         for plot, label in ((self.loss_plot, "final loss"), (self.steps_plot, "steps to tolerance")):
             plot.setLogMode(x=True, y=plot is self.loss_plot)
             plot.showGrid(x=True, y=True, alpha=0.25)
-            plot.setLabel("left", label, **{"font-size": "13pt"})
+            plot.setTitle(label, size="13pt")
+            plot.setLabel("bottom", "learning rate", **{"font-size": "12pt"})
             plot.setMenuEnabled(False)
             plot.hideButtons()
-        self.steps_plot.setLabel("bottom", "learning rate", **{"font-size": "13pt"})
         self.loss_curve = pg.PlotDataItem(pen=pg.mkPen(POINT_COLOR, width=2), symbol="o", symbolSize=9,
                                           symbolBrush=POINT_COLOR, symbolPen=pg.mkPen("k", width=1))
         self.steps_curve = pg.PlotDataItem(pen=pg.mkPen(POINT_COLOR, width=2), symbol="o", symbolSize=9,

@@ -208,30 +208,10 @@ def render_animation(preset, out: str | os.PathLike, *, fps: float = 30, size: t
     For ``python main.py render PRESET --gif OUT / --mp4 OUT [--fps N] [--size WxH]``; run under Xvfb so the
     3-D view is drawn. Returns the frames written.
     """
-    from explorer.model import Comparison
-    from widgets.app import apply_theme, create_app, load_comparison
-    from widgets.main_window import MainWindow
-    from widgets.render import _settle
+    from widgets.render import offscreen_window
 
-    app = create_app()
-    apply_theme(app, theme)
-    if isinstance(preset, Comparison):
-        model = preset
-    elif isinstance(preset, (str, os.PathLike)):
-        model = load_comparison(str(preset))
-    else:
-        model = Comparison.from_preset(preset)
-    window = MainWindow(model, compute_in_background=False)
-    window.resize(*size)
-    window.show()
-    try:
-        _settle(app)
+    with offscreen_window(preset, size, theme=theme) as (_app, window):
         return export_animation(window, out, fps=fps, max_frames=max_frames)
-    finally:
-        window.setWindowModified(False)
-        window.close()
-        window.deleteLater()
-        app.processEvents()
 
 
 # ---------------------------------------------------------------------------------------------------------

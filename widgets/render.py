@@ -9,6 +9,7 @@ QOpenGLWidget's framebuffer into the grab). Under Xvfb the GL view needs a real 
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from pathlib import Path
 
 from PySide6.QtCore import QEventLoop, QTimer
@@ -24,13 +25,12 @@ def _settle(app: QApplication, msecs: int = SETTLE_MS) -> None:
     app.processEvents()
 
 
-def render_window_png(preset, out: str | os.PathLike, step: int | None = None,
-                      size: tuple[int, int] = (1600, 1000), *, theme: str = "light") -> Path:
-    """Render the explorer window showing ``preset`` at ``step`` (default: the last) to the PNG ``out``.
+@contextmanager
+def offscreen_window(preset, size: tuple[int, int] = (1600, 1000), *, theme: str = "light"):
+    """A laid-out explorer window on ``preset`` for headless capture; closed (without asking) on exit.
 
     preset : a :class:`~explorer.preset.Preset`, a :class:`~explorer.model.Comparison`, a built-in preset
-        name or a path to a preset file.
-    Returns the path written. Raises ``OSError`` if the PNG cannot be written.
+        name or a path to a preset file. Yields ``(app, window)``.
     """
     from explorer.model import Comparison
     from widgets.app import apply_theme, create_app, load_comparison
@@ -49,14 +49,25 @@ def render_window_png(preset, out: str | os.PathLike, step: int | None = None,
     window.show()
     try:
         _settle(app)
-        model.set_step(model.max_step if step is None else step)
-        _settle(app)
-        pixmap = window.grab()
-        out = Path(out)
-        if not pixmap.save(str(out), "PNG"):
-            raise OSError(f"could not write {out}")
-        return out
+        yield app, window
     finally:
+        window.setWindowModified(False)
         window.close()
         window.deleteLater()
         app.processEvents()
+
+
+def render_window_png(preset, out: str | os.PathLike, step: int | None = None,
+                      size: tuple[int, int] = (1600, 1000), *, theme: str = "light") -> Path:
+    """Render the explorer window showing ``preset`` at ``step`` (default: the last) to the PNG ``out``.
+
+    Returns the path written. Raises ``OSError`` if the PNG cannot be written.
+    """
+    with offscreen_window(preset, size, theme=theme) as (app, window):
+        model = window.model
+        model.set_step(model.max_step if step is None else step)
+        _settle(app)
+        out = Path(out)
+        if not window.grab().save(str(out), "PNG"):
+            raise OSError(f"could not write {out}")
+        return out

@@ -18,6 +18,18 @@ HEADLESS = {"simulate", "presets", "inspect"}
 USAGE = __doc__.split("\n\n")[1]
 
 
+def _display_problem() -> str | None:
+    """Qt aborts the process when it has no screen; say so plainly instead (Linux without X or Wayland)."""
+    import os
+
+    if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
+        return None
+    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+        return None
+    return ("no display to draw on (DISPLAY is not set). On a machine without a screen run it under a virtual "
+            "one: xvfb-run -a -s '-screen 0 1600x1000x24' python main.py …")
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     command = argv[0] if argv else None
@@ -33,6 +45,11 @@ def main(argv: list[str] | None = None) -> int:
         from explorer.cli import run_headless
 
         return run_headless(command, argv[1:])
+    if command == "render" or command not in HEADLESS:
+        problem = _display_problem()
+        if problem:
+            print(f"error: {problem}", file=sys.stderr)
+            return 2
     if command == "render":
         from widgets.render_cli import render_main
 

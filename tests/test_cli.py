@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -72,3 +73,12 @@ def test_presets_lists_builtin_names_and_titles():
     lines = done.stdout.strip().splitlines()
     assert len(lines) >= 12
     assert any(line.startswith("rosenbrock-race") for line in lines)
+
+
+@pytest.mark.parametrize("args", [("render", "himmelblau", "--png", "out.png"), ()])
+def test_window_commands_without_a_display_explain_instead_of_aborting(args, tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    done = subprocess.run([sys.executable, str(ROOT / "main.py"), *args], capture_output=True, text=True,
+                          timeout=60, cwd=tmp_path, env=env)
+    assert done.returncode == 2
+    assert "xvfb-run" in done.stderr and "Traceback" not in done.stderr

@@ -14,7 +14,7 @@ callback propagate to the emitter (nothing is swallowed silently).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -63,3 +63,17 @@ class Signal:
 
     def __repr__(self) -> str:
         return f"<Signal with {len(self._callbacks)} callback(s)>"
+
+
+class Bindings:
+    """A view's subscriptions, listed once: connected on construction, all dropped by :meth:`disconnect`."""
+
+    def __init__(self, pairs: Iterable[tuple[Signal, Callable[..., Any]]]) -> None:
+        self._pairs = list(pairs)
+        for signal, slot in self._pairs:
+            signal.connect(slot)
+
+    def disconnect(self) -> None:
+        pairs, self._pairs = self._pairs, []
+        for signal, slot in pairs:
+            signal.disconnect(slot)

@@ -181,7 +181,7 @@ def test_parameters_reshape_the_surface():
 
 
 def test_real_engine_computes_trajectories():
-    simulation = pytest.importorskip("explorer.simulation")
+    import explorer.simulation as simulation
     model = Comparison(compile_surface(BOWL), [RunSpec("gd", "sgd", (1.0, 1.0), {"lr": 0.1})],
                        default_steps=200, tolerance=1e-6)
     traj = model.trajectories[0]

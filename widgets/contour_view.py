@@ -19,6 +19,7 @@ import numpy as np
 import pyqtgraph as pg
 from pyqtgraph.Qt import QtCore, QtGui, QtWidgets
 
+from explorer.events import Bindings
 from explorer.levels import contour_levels, sample_grid, value_scale
 from explorer.runs import RunSpec
 from widgets.colors import OUTLINE, line_contrast, lookup_table, qcolor, rgba_bytes
@@ -148,27 +149,20 @@ class ContourView(pg.PlotWidget):
             plot.addItem(item)
 
         self.scene().sigMouseClicked.connect(self._scene_clicked)
-        model.surface_changed.connect(self._on_surface_changed)
-        model.runs_changed.connect(self._rebuild_runs)
-        model.run_changed.connect(self._on_run_changed)
-        model.trajectories_changed.connect(self._on_trajectories_changed)
-        model.step_changed.connect(self._on_step)
-        model.selection_changed.connect(self._on_selection)
-        model.view_changed.connect(self._on_view_changed)
+        self._bindings = Bindings(((model.surface_changed, self._on_surface_changed),
+                                   (model.runs_changed, self._rebuild_runs),
+                                   (model.run_changed, self._on_run_changed),
+                                   (model.trajectories_changed, self._on_trajectories_changed),
+                                   (model.step_changed, self._on_step),
+                                   (model.selection_changed, self._on_selection),
+                                   (model.view_changed, self._on_view_changed)))
         self._on_surface_changed()
         self._rebuild_runs()
 
     # ------------------------------------------------------------------ lifetime
     def disconnect_model(self) -> None:
         """Stop listening to the model (call before dropping the view while the model lives on)."""
-        m = self._model
-        for signal, slot in ((m.surface_changed, self._on_surface_changed),
-                             (m.runs_changed, self._rebuild_runs),
-                             (m.run_changed, self._on_run_changed),
-                             (m.trajectories_changed, self._on_trajectories_changed),
-                             (m.step_changed, self._on_step), (m.selection_changed, self._on_selection),
-                             (m.view_changed, self._on_view_changed)):
-            signal.disconnect(slot)
+        self._bindings.disconnect()
 
     def closeEvent(self, event):
         self.disconnect_model()

@@ -26,6 +26,7 @@ from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction, QFont
 
 from explorer.critical import critical_points
+from explorer.events import Bindings
 from explorer.geometry import local_geometry, taylor_contours, taylor_levels
 from widgets.basin_view import LatestJobRunner
 from widgets.surface_view import BOX, HEIGHT, LIFT
@@ -133,6 +134,16 @@ def _pen(color, width: float, alpha: int = 255):
     c.setAlpha(alpha)
     return pg.mkPen(c, width=width)
 
+
+
+def _bind_model(overlay, model) -> Bindings:
+    """The model events both overlay layers follow (the same slots on the contour and the 3-D side)."""
+    return Bindings(((model.surface_changed, overlay._on_surface_changed),
+                     (model.trajectories_changed, overlay._on_trajectories),
+                     (model.step_changed, overlay._redraw_step),
+                     (model.selection_changed, overlay._on_trajectories),
+                     (model.run_changed, overlay._on_trajectories),
+                     (model.view_changed, overlay._on_view_changed)))
 
 class _Arrow:
     """An arrow (shaft and head as line pairs) with a dark shadow and a magnitude label at its tip."""
@@ -244,24 +255,14 @@ class ContourOverlays(QObject):
         self._runner.finished.connect(self._on_critical)
         self._apply_style()
 
-        model.surface_changed.connect(self._on_surface_changed)
-        model.trajectories_changed.connect(self._on_trajectories)
-        model.step_changed.connect(self._redraw_step)
-        model.selection_changed.connect(self._on_trajectories)
-        model.run_changed.connect(self._on_trajectories)
-        model.view_changed.connect(self._on_view_changed)
+        self._bindings = _bind_model(self, model)
         self._vb.sigRangeChanged.connect(self._redraw_all)
         self._vb.sigResized.connect(self._redraw_all)
         self._on_surface_changed()
 
     # ------------------------------------------------------------------ lifetime
     def disconnect_model(self) -> None:
-        m = self._model
-        for signal, slot in ((m.surface_changed, self._on_surface_changed),
-                             (m.trajectories_changed, self._on_trajectories), (m.step_changed, self._redraw_step),
-                             (m.selection_changed, self._on_trajectories), (m.run_changed, self._on_trajectories),
-                             (m.view_changed, self._on_view_changed)):
-            signal.disconnect(slot)
+        self._bindings.disconnect()
         self._runner.cancel()
 
     def wait(self, msecs: int = 30_000) -> bool:
@@ -525,21 +526,11 @@ class SurfaceOverlays(QObject):
         self._runner = LatestJobRunner(self)
         self._runner.finished.connect(self._on_critical)
 
-        model.surface_changed.connect(self._on_surface_changed)
-        model.trajectories_changed.connect(self._on_trajectories)
-        model.step_changed.connect(self._redraw_step)
-        model.selection_changed.connect(self._on_trajectories)
-        model.run_changed.connect(self._on_trajectories)
-        model.view_changed.connect(self._on_view_changed)
+        self._bindings = _bind_model(self, model)
         self._on_surface_changed()
 
     def disconnect_model(self) -> None:
-        m = self._model
-        for signal, slot in ((m.surface_changed, self._on_surface_changed),
-                             (m.trajectories_changed, self._on_trajectories), (m.step_changed, self._redraw_step),
-                             (m.selection_changed, self._on_trajectories), (m.run_changed, self._on_trajectories),
-                             (m.view_changed, self._on_view_changed)):
-            signal.disconnect(slot)
+        self._bindings.disconnect()
         self._runner.cancel()
 
     def wait(self, msecs: int = 30_000) -> bool:

@@ -18,6 +18,7 @@ import pyqtgraph.opengl as gl
 from pyqtgraph.opengl import shaders
 from pyqtgraph.Qt import QtGui
 
+from explorer.events import Bindings
 from explorer.levels import contour_levels, sample_grid, value_scale
 from widgets.colors import gl_color, rgba_floats
 
@@ -90,25 +91,19 @@ class SurfaceView(gl.GLViewWidget):
         for label in self._labels:
             self.addItem(label)
 
-        model.surface_changed.connect(self._on_surface_changed)
-        model.runs_changed.connect(self._rebuild_runs)
-        model.run_changed.connect(self._on_run_changed)
-        model.trajectories_changed.connect(self._on_trajectories_changed)
-        model.step_changed.connect(self._on_step)
-        model.view_changed.connect(self._on_view_changed)
+        self._bindings = Bindings(((model.surface_changed, self._on_surface_changed),
+                                   (model.runs_changed, self._rebuild_runs),
+                                   (model.run_changed, self._on_run_changed),
+                                   (model.trajectories_changed, self._on_trajectories_changed),
+                                   (model.step_changed, self._on_step),
+                                   (model.view_changed, self._on_view_changed)))
         self._on_surface_changed()
         self._rebuild_runs()
         self.reset_camera()
 
     def disconnect_model(self) -> None:
         """Stop listening to the model (call before dropping the view while the model lives on)."""
-        m = self._model
-        for signal, slot in ((m.surface_changed, self._on_surface_changed),
-                             (m.runs_changed, self._rebuild_runs),
-                             (m.run_changed, self._on_run_changed),
-                             (m.trajectories_changed, self._on_trajectories_changed),
-                             (m.step_changed, self._on_step), (m.view_changed, self._on_view_changed)):
-            signal.disconnect(slot)
+        self._bindings.disconnect()
 
     def closeEvent(self, event):
         self.disconnect_model()

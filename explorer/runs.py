@@ -46,14 +46,31 @@ class Schedule:
 
 
 @dataclass(frozen=True)
+class Batch:
+    """Minibatches over a comparison's data (ignored without data); ``None`` on a run means full batch.
+
+    One ``numpy.random.default_rng(seed)`` per run; at the start of each epoch ``order = rng.permutation(n)``
+    (``numpy.arange(n)`` without ``shuffle``); step k uses the next consecutive slice of ``order`` of ``size``
+    rows. A shorter last slice is used unless ``drop_last``, in which case the epoch ends early. The optimizer
+    sees the batch mean of the per-example gradients (for a "sum" loss: n times that mean).
+    """
+
+    size: int
+    shuffle: bool = True
+    drop_last: bool = False
+    seed: int = 0
+
+
+@dataclass(frozen=True)
 class RunSpec:
     """One racer.
 
     optimizer : registry name, e.g. "adam" (see :data:`explorer.optimizers.OPTIMIZERS`).
     params : torch.optim keyword arguments; omitted ones take the optimizer's defaults.
-    start : (x, y) starting point.
+    start : starting point, one number per variable.
     steps : this run's step budget, or None for the comparison's default.
     color : "#rrggbb", or None to take the palette colour for the run's index.
+    batch : minibatch settings for a comparison with data, or None for full batch.
     """
 
     label: str
@@ -65,7 +82,8 @@ class RunSpec:
     noise: Noise | None = None
     schedule: Schedule | None = None
     visible: bool = True
+    batch: Batch | None = None
 
     def __hash__(self) -> int:  # params/args are dicts; identity of content is what matters
         return hash((self.label, self.optimizer, self.start, repr(sorted(self.params.items())), self.steps,
-                     self.color, self.noise, repr(self.schedule), self.visible))
+                     self.color, self.noise, repr(self.schedule), self.visible, self.batch))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import math
 
 import imageio.v3 as iio
 import numpy as np
@@ -14,7 +13,7 @@ from PySide6.QtWidgets import QApplication, QLabel, QVBoxLayout, QWidget
 from explorer.cli import CSV_HEADER
 from explorer.model import Comparison
 from explorer.runs import RunSpec
-from explorer.summary import SUMMARY_HEADER, distance_to_nearest, steps_to_tolerance, summarize_comparison
+from explorer.summary import SUMMARY_HEADER
 from explorer.surface import compile_surface
 from widgets.export import animation_steps, export_animation, export_png, export_trajectories_csv
 
@@ -131,32 +130,6 @@ def test_trajectories_csv_has_the_simulate_columns(tmp_path):
         rows = list(csv.reader(fh))
     assert rows[0] == CSV_HEADER
     assert len(rows) - 1 == sum(t.stop_step + 1 for t in model.trajectories)
-
-
-# --------------------------------------------------------------------------------------------- summary
-
-def test_summary_numbers_for_the_bowl():
-    model = _bowl(40)
-    gd, momentum, too_large = summarize_comparison(model)
-    # GD on x² + 4y² at lr 0.1: x_k = 1.5·0.8^k, y_k = 1.0·0.2^k, ∇f = (2x, 8y); ‖∇f‖ ≤ 1e-3 first when
-    # 3·0.8^k ≤ 1e-3 (the y part is negligible by then): k = ceil(log(1/3000) / log 0.8) = 36.
-    assert gd.steps_to_tolerance == math.ceil(math.log(1e-3 / 3) / math.log(0.8)) == 36
-    assert gd.status == "converged" and gd.grad_evals == 37
-    x36 = 1.5 * 0.8 ** 36
-    assert gd.distance_to_minimum == pytest.approx(math.hypot(x36, 0.2 ** 36), rel=1e-9)
-    assert gd.final_loss == pytest.approx(x36 ** 2, rel=1e-6)
-    # lr 0.3: y is multiplied by 1 − 0.3·8 = −1.4 each step → diverges, never reaches the tolerance
-    assert too_large.status == "diverged" and too_large.steps_to_tolerance is None
-    assert momentum.distance_to_minimum is not None
-
-
-def test_summary_helpers():
-    grads = np.array([[1.0, 0.0], [0.1, 0.0], [1e-4, 0.0], [np.nan, 0.0]])
-    assert steps_to_tolerance(grads, 1e-3) == 2
-    assert steps_to_tolerance(grads, 0.0) is None
-    assert distance_to_nearest((1.0, 1.0), []) is None
-    assert distance_to_nearest((np.inf, 0.0), [(0, 0)]) == math.inf
-    assert distance_to_nearest((3.0, 4.0), [(0, 0), (3, 3)]) == 1.0
 
 
 def test_summary_table_sorts_copies_and_exports(qtbot, tmp_path):

@@ -18,7 +18,7 @@ import sympy
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from explorer import surface as surface_mod  # noqa: E402
+from explorer import evaluate as evaluate_mod  # noqa: E402
 from explorer.surface import compile_surface  # noqa: E402
 
 FUNCTIONS = {
@@ -73,13 +73,14 @@ def main() -> None:
     for name, text in FUNCTIONS.items():
         c = time_compile(text)
         e_cse = time_eval(text)
-        original = surface_mod._lambdify
-        surface_mod._lambdify = lambda args, exprs: sympy.lambdify(
-            args, exprs, modules=["scipy", "numpy"], printer=surface_mod._Printer, cse=False, docstring_limit=0)
+        original = evaluate_mod._lambdify
+        evaluate_mod._lambdify = lambda args, exprs: sympy.lambdify(
+            args, exprs, modules=["scipy", "numpy"], printer=evaluate_mod._Printer, cse=False, docstring_limit=0,
+            dummify=True)
         try:
             e_plain = time_eval(text)
         finally:
-            surface_mod._lambdify = original
+            evaluate_mod._lambdify = original
         if not name.startswith("long"):
             medians.append(c)
         print(f"{name:24s} {len(text):5d} {c * 1e3:10.1f} {e_cse * 1e3:11.2f} {e_plain * 1e3:14.2f}")

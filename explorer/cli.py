@@ -10,7 +10,15 @@ import csv
 import sys
 from pathlib import Path
 
-CSV_HEADER = ["run", "label", "optimizer", "step", "x", "y", "loss", "grad_x", "grad_y"]
+
+def csv_header(variables=("x", "y"), with_batch: bool = False) -> list[str]:
+    """The trajectory CSV's columns: one per variable, named after it, then loss and grad_<name> per variable;
+    ``batch_loss`` last for a comparison with data."""
+    return ["run", "label", "optimizer", "step", *variables, "loss", *(f"grad_{v}" for v in variables),
+            *(["batch_loss"] if with_batch else [])]
+
+
+CSV_HEADER = csv_header()
 
 
 class _Parser(argparse.ArgumentParser):
@@ -23,20 +31,28 @@ def _fail(message: str) -> int:
     return 2
 
 
-def trajectory_rows(trajectories):
-    """Rows of the trajectory CSV, one per run per step (shared by ``simulate`` and the window's export)."""
+def trajectory_rows(trajectories, with_batch: bool = False):
+    """Rows of the trajectory CSV, one per run per step (shared by ``simulate`` and the window's export).
+
+    with_batch : add the loss of the minibatch each step used (empty on a run's last point, which takes no
+        step, and for full-batch runs it equals ``loss``).
+    """
     for index, traj in enumerate(trajectories):
         run = traj.run
+        batch = getattr(traj, "batch_loss", None) if with_batch else None
         for step, (point, loss, grad) in enumerate(zip(traj.points, traj.loss, traj.grads)):
-            yield [index, run.label, run.optimizer, step, *map(repr, map(float, point)), repr(float(loss)),
+            row = [index, run.label, run.optimizer, step, *map(repr, map(float, point)), repr(float(loss)),
                    *map(repr, map(float, grad))]
+            if with_batch:
+                row.append(repr(float(batch[step])) if batch is not None and step < len(batch) else "")
+            yield row
 
 
-def write_trajectories_csv(trajectories, path: str | Path) -> None:
+def write_trajectories_csv(trajectories, path: str | Path, variables=("x", "y"), with_batch: bool = False) -> None:
     with open(path, "w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
-        writer.writerow(CSV_HEADER)
-        writer.writerows(trajectory_rows(trajectories))
+        writer.writerow(csv_header(variables, with_batch))
+        writer.writerows(trajectory_rows(trajectories, with_batch))
 
 
 def _simulate(argv: list[str]) -> int:
@@ -54,7 +70,7 @@ def _simulate(argv: list[str]) -> int:
         return _fail(str(err))
     if args.csv:
         try:
-            write_trajectories_csv(trajectories, args.csv)
+            write_trajectories_csv(trajectories, args.csv, preset.surface.variables, preset.data is not None)
         except OSError as err:
             return _fail(f"cannot write {args.csv}: {err.strerror or err}")
     for index, traj in enumerate(trajectories):

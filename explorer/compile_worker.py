@@ -26,11 +26,11 @@ def _serve(conn) -> None:
 
     while True:
         try:
-            text, names = conn.recv()
+            text, names, options = conn.recv()
         except (EOFError, OSError):
             return
         try:
-            sym = symbolic(text, names)
+            sym = symbolic(text, names, **options)
             sym.latex  # noqa: B018 — made here, off the GUI thread, and pickled with the result
             result = ("ok", sym)
         except ExpressionError as exc:
@@ -81,12 +81,15 @@ def shutdown() -> None:
     _kill_worker()
 
 
-def symbolic_with_timeout(text: str, names: tuple[str, ...], timeout: float):
-    """Run :func:`explorer.surface.symbolic` in the worker; raise ExpressionError past ``timeout`` s."""
+def symbolic_with_timeout(text: str, names: tuple[str, ...], timeout: float, **options):
+    """Run :func:`explorer.surface.symbolic` in the worker; raise ExpressionError past ``timeout`` s.
+
+    options : keyword arguments of :func:`~explorer.surface.symbolic` (variables, columns).
+    """
     with _request_lock:
         _cancelled.clear()
         conn = _ensure_worker()
-        conn.send((text, tuple(names)))
+        conn.send((text, tuple(names), {k: v if isinstance(v, bool) else tuple(v) for k, v in options.items()}))
         waited = 0.0
         while not conn.poll(0.05):
             waited += 0.05

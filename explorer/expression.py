@@ -20,8 +20,10 @@ from __future__ import annotations
 
 import ast
 import difflib
+import functools
+import keyword
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import sympy
@@ -30,9 +32,20 @@ MAX_LENGTH = 2000
 MAX_DEPTH = 60
 # Results beyond ~10^308 overflow float64 anyway; refusing them keeps sympy from computing 9^(9^9) exactly.
 MAX_LOG10 = 308.0
+MAX_VARIABLES = 20
+MAX_PARAMETERS = 16
+MAX_NAME_CHARS = 32
 
-X, Y = sympy.symbols("x y", real=True)
-VARIABLES = {"x": X, "y": Y}
+
+@functools.cache
+def symbol(name: str) -> sympy.Symbol:
+    """The one sympy symbol for a variable, parameter or data column name (real, so sympy simplifies)."""
+    return sympy.Symbol(name, real=True)
+
+
+X, Y = symbol("x"), symbol("y")
+DEFAULT_VARIABLES = ("x", "y")
+VARIABLES = {"x": X, "y": Y}  # the default variables
 
 CONSTANTS = {"pi": sympy.pi, "e": sympy.E, "E": sympy.E}
 
@@ -260,13 +273,24 @@ def _check_parentheses(tokens: list[_Token], text: str) -> None:
 
 
 class _Names:
-    """Classifies names: variables, constants, functions, parameters — or an error with a hint."""
+    """Classifies names: variables, data columns, constants, functions, parameters — or an error with a hint.
 
-    def __init__(self, parameters: Iterable[str]):
+    With ``free`` a name that is none of these becomes a new parameter (collected in ``found``), unless it looks
+    like a slip: letters of the variables run together (``xy``), a function without parentheses (``sinx``), a
+    near-miss of a column or variable name (``agee`` for ``age``), or a Python keyword.
+    """
+
+    def __init__(self, parameters: Iterable[str], variables: Iterable[str] = DEFAULT_VARIABLES,
+                 columns: Iterable[str] = (), free: bool = False):
         self.parameters = set(parameters)
+        self.variables = tuple(variables)
+        self.columns = tuple(columns)
+        self.free = free
+        self.found: list[str] = []
 
     def is_value(self, name: str) -> bool:
-        return name in VARIABLES or name in CONSTANTS or name in self.parameters
+        return (name in self.variables or name in self.columns or name in CONSTANTS
+                or name in self.parameters)
 
     def check(self, tok: _Token, followed_by_paren: bool) -> None:
         name = tok.text
@@ -275,27 +299,68 @@ class _Names:
                 raise ExpressionError(f"{name} needs parentheses: {name}(…)", tok.start, tok.end)
             return
         if self.is_value(name):
-            return
-        raise ExpressionError(self._unknown(name, followed_by_paren), tok.start, tok.end)
+            return  # before "(" this is implicit multiplication: a(x + 1)
+        # Before "(" only a single letter is taken as a parameter (k(x - 1)^2); a longer name is a function call.
+        if not self.free or (followed_by_paren and len(name) > 1):
+            raise ExpressionError(self._unknown(name, followed_by_paren), tok.start, tok.end)
+        slip = self._slip(name)
+        if slip:
+            raise ExpressionError(slip, tok.start, tok.end)
+        if len(self.found) >= MAX_PARAMETERS:
+            raise ExpressionError(f"too many parameters: at most {MAX_PARAMETERS} names besides the variables",
+                                  tok.start, tok.end)
+        self.parameters.add(name)
+        self.found.append(name)
+
+    def _pieces(self, name: str) -> list[str] | None:
+        """``name`` split into variable names (``xy`` -> [x, y], ``x1x2`` -> [x1, x2]), or None."""
+        names = sorted((*self.variables, *self.columns), key=len, reverse=True)
+        out, i = [], 0
+        while i < len(name):
+            for v in names:
+                if name.startswith(v, i):
+                    out.append(v)
+                    i += len(v)
+                    break
+            else:
+                return None
+        return out
+
+    def _slip(self, name: str) -> str:
+        """Why ``name`` is probably a mistake rather than a new parameter ("" if it is not)."""
+        if keyword.iskeyword(name) or keyword.issoftkeyword(name):
+            return f"'{name}' is a reserved word, not allowed in a formula; give the parameter another name"
+        if name.startswith("_"):
+            return f"'{name}': names cannot start with '_'"
+        if len(name) > MAX_NAME_CHARS:
+            return f"the name '{name[:20]}…' is too long for a parameter (at most {MAX_NAME_CHARS} characters)"
+        pieces = self._pieces(name)
+        if pieces and len(pieces) > 1:
+            return f"unknown name '{name}' (did you mean {'*'.join(pieces)}?)"
+        for fname in sorted(FUNCTIONS, key=len, reverse=True):
+            rest = name[len(fname):]
+            if name.startswith(fname) and rest and (self.is_value(rest) or self._pieces(rest) or rest.isdigit()):
+                return f"unknown name '{name}' (did you mean {fname}({rest})?)"
+        known = [n for n in (*self.variables, *self.columns) if len(n) > 1]
+        hint = difflib.get_close_matches(name, known, n=1, cutoff=0.75) if len(name) > 1 else []
+        if hint:
+            return f"unknown name '{name}' (did you mean {hint[0]}?)"
+        return ""
 
     def _unknown(self, name: str, call: bool) -> str:
         if call:
             hint = difflib.get_close_matches(name, FUNCTIONS, n=1)
             msg = f"unknown function '{name}'"
             return msg + (f" (did you mean {hint[0]}?)" if hint else "")
-        if len(name) > 1 and all(ch in "xy" for ch in name):
-            return f"unknown name '{name}' (did you mean {'*'.join(name)}?)"
-        for fname in sorted(FUNCTIONS, key=len, reverse=True):
-            rest = name[len(fname):]
-            if name.startswith(fname) and rest and all(self.is_value(ch) for ch in rest):
-                return f"unknown name '{name}' (did you mean {fname}({rest})?)"
-        if name.lower() in ("lambda", "import", "for", "if", "while", "def", "class", "not", "and", "or"):
-            return f"'{name}' is not allowed: type a mathematical expression"
-        hint = difflib.get_close_matches(name, [*VARIABLES, *CONSTANTS, *self.parameters], n=1)
+        slip = self._slip(name)
+        if slip:
+            return slip
+        hint = difflib.get_close_matches(name, [*self.variables, *self.columns, *CONSTANTS, *self.parameters],
+                                         n=1)
         msg = f"unknown name '{name}'"
         if hint:
             return msg + f" (did you mean {hint[0]}?)"
-        return msg + " (only x and y are variables; other names must be parameters)"
+        return msg + f" (the variables are {', '.join(self.variables)}; other names must be parameters)"
 
 
 _VALUE_END = {"num", "name", ")"}
@@ -352,11 +417,10 @@ def _num_log10(value: sympy.Expr) -> float:
 class _Builder:
     """Builds a sympy expression from a whitelisted Python AST."""
 
-    def __init__(self, text: str, where: list[int], names: _Names, symbols: Mapping[str, sympy.Symbol]):
+    def __init__(self, text: str, where: list[int], names: _Names):
         self.text = text
         self.where = where
         self.names = names
-        self.symbols = symbols
 
     def span(self, node: ast.AST) -> tuple[int, int]:
         a = self.where[min(node.col_offset, len(self.where) - 1)]
@@ -396,12 +460,10 @@ class _Builder:
         return sympy.Float(value)
 
     def _name(self, node: ast.Name) -> sympy.Expr:
-        if node.id in VARIABLES:
-            return VARIABLES[node.id]
         if node.id in CONSTANTS:
             return CONSTANTS[node.id]
-        if node.id in self.symbols:
-            return self.symbols[node.id]
+        if self.names.is_value(node.id):
+            return symbol(node.id)
         self.fail(node, f"unknown name '{node.id}'")  # the tokenizer normally catches this first
 
     _OPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
@@ -466,13 +528,46 @@ class _Builder:
         return fn.build(*args)
 
 
-def parse_expression(text: str, parameters: Iterable[str] = ()) -> sympy.Expr:
-    """Parse typed text into a sympy expression in ``x``, ``y`` and the named parameters.
+def check_names(names: Iterable[str], what: str, *, taken: Iterable[str] = (), at_most: int = MAX_VARIABLES,
+                at_least: int = 0) -> tuple[str, ...]:
+    """Validate declared variable, column or parameter names; raise ExpressionError naming the bad one."""
+    names = tuple(names)
+    taken = set(taken)
+    if len(names) < at_least:
+        raise ExpressionError(f"at least {at_least} {what} {'is' if at_least == 1 else 'are'} needed", 0, 0)
+    if len(names) > at_most:
+        raise ExpressionError(f"too many {what}s: {len(names)} (at most {at_most})", 0, 0)
+    seen: set[str] = set()
+    for n in names:
+        if not isinstance(n, str) or not n.isascii() or not n.isidentifier() or n.startswith("_"):
+            raise ExpressionError(f"{n!r} cannot be a {what} name: use letters, digits and _, starting with a letter",
+                                  0, 0)
+        if len(n) > MAX_NAME_CHARS:
+            raise ExpressionError(f"the {what} name '{n[:20]}…' is too long (at most {MAX_NAME_CHARS} characters)",
+                                  0, 0)
+        if keyword.iskeyword(n) or keyword.issoftkeyword(n):
+            raise ExpressionError(f"'{n}' is a reserved word and cannot be a {what} name", 0, 0)
+        if n in FUNCTIONS or n in CONSTANTS:
+            raise ExpressionError(f"'{n}' is a function or constant and cannot be a {what} name", 0, 0)
+        if n in seen or n in taken:
+            raise ExpressionError(f"the name '{n}' is used twice", 0, 0)
+        seen.add(n)
+    return names
+
+
+def parse_expression(text: str, parameters: Iterable[str] = (), *, variables: Iterable[str] = DEFAULT_VARIABLES,
+                     columns: Iterable[str] = (), free_parameters: bool = False) -> sympy.Expr:
+    """Parse typed text into a sympy expression in the variables, data columns and parameters.
 
     Parameters
     ----------
     text : the expression as typed, e.g. ``"(1-x)^2 + 100(y-x^2)^2"``.
-    parameters : names besides x and y that may appear (they become real sympy symbols).
+    parameters : names besides the variables that may appear (they become real sympy symbols).
+    variables : the coordinates being optimised (default x, y).
+    columns : names of data columns a per-example loss may use.
+    free_parameters : when True, any other plain name becomes a parameter too (``a x^2 + y^2``), except names
+        that look like slips (``xy``, ``sinx``, a near-miss of a column); find them in the result's
+        ``free_symbols``.
 
     Raises
     ------
@@ -481,16 +576,20 @@ def parse_expression(text: str, parameters: Iterable[str] = ()) -> sympy.Expr:
     """
     if not isinstance(text, str):
         raise ExpressionError("the expression must be text", 0, 0)
+    variables = check_names(variables, "variable", at_least=1)
+    columns = check_names(columns, "data column", taken=variables, at_most=64)
     if len(text) > MAX_LENGTH:
         raise ExpressionError(f"the expression is too long ({len(text)} characters; at most {MAX_LENGTH})",
                               MAX_LENGTH, len(text))
     if not text.strip():
-        raise ExpressionError("type an expression in x and y, e.g. x^2 + y^2", 0, len(text))
-    param_names = [p for p in parameters if p not in VARIABLES]
+        example = "x^2 + y^2" if variables == DEFAULT_VARIABLES else " + ".join(f"{v}^2" for v in variables[:3])
+        raise ExpressionError(f"type an expression in {', '.join(variables)}, e.g. {example}", 0, len(text))
+    param_names = [p for p in parameters if p not in variables and p not in columns]
     for p in param_names:
-        if not p.isidentifier() or not p.isascii() or p in FUNCTIONS or p in CONSTANTS:
+        if (not isinstance(p, str) or not p.isidentifier() or not p.isascii() or p in FUNCTIONS or p in CONSTANTS
+                or keyword.iskeyword(p) or p.startswith("_")):
             raise ExpressionError(f"'{p}' cannot be used as a parameter name", 0, 0)
-    names = _Names(param_names)
+    names = _Names(param_names, variables, columns, free_parameters)
     tokens = _tokenize(text)
     _check_parentheses(tokens, text)
     _check_operators(tokens)
@@ -501,9 +600,8 @@ def parse_expression(text: str, parameters: Iterable[str] = ()) -> sympy.Expr:
         raise _syntax_error(exc, text, where) from None
     except (RecursionError, MemoryError, ValueError):
         raise ExpressionError("the expression is nested too deeply", 0, len(text)) from None
-    symbols = {p: sympy.Symbol(p, real=True) for p in param_names}
     try:
-        expr = _Builder(text, where, names, symbols).build(tree.body)
+        expr = _Builder(text, where, names).build(tree.body)
     except RecursionError:
         raise ExpressionError("the expression is nested too deeply", 0, len(text)) from None
     return _check_result(expr, text)

@@ -1,10 +1,10 @@
 """Upgrading preset tables written by older versions of the format, one registered step at a time.
 
 Each step takes the table of version ``v`` and returns the table of version ``v + 1``; :func:`migrate`
-chains them up to :data:`explorer.preset_schema.VERSION`. Version 1 is the first published format, so no
-step is registered today. When version 2 arrives, register the step that turns a version-1 table into a
-version-2 one and leave the version-1 reader untouched. For example, had a version 0 kept the learning
-rate at the top of each run (``lr = 0.1`` next to ``optimizer``), its step would be::
+chains them up to :data:`explorer.preset_schema.VERSION`. Version 1 is the first published format; version 2
+(any number of variables, data, minibatches) replaced ``x_range``/``y_range`` by ``variables`` and ``ranges``
+(:func:`_ranges_per_variable`). For example, had a version 0 kept the learning rate at the top of each run
+(``lr = 0.1`` next to ``optimizer``), its step would be::
 
     @migration(0)
     def _lr_into_params(data):
@@ -59,9 +59,30 @@ def migrate(data: dict, version: int, path: object = "<dict>") -> dict:
                                                f"{min(MIGRATIONS, default=VERSION)} to {VERSION})")
         try:
             data = step(data)
+        except PresetError as e:  # a step that checked a field of the old format names it
+            raise PresetError(path, e.field, e.problem) from e
         except Exception as e:  # an old file the step did not foresee
             raise PresetError(path, "version",
                               f"cannot upgrade this format version {version} file: {e}") from e
         version += 1
         data["version"] = version
+    return data
+
+
+@migration(1)
+def _ranges_per_variable(data: dict) -> dict:
+    """Version 1 -> 2: ``[surface] x_range, y_range`` become ``variables = ["x", "y"]`` and ``ranges``.
+
+    Everything else in a version-1 file (two-number starts and minima, parameters, runs, view) is already
+    valid version 2. A version-1 surface without both ranges is left as it is, for the validator to name.
+    """
+    surface = data.get("surface")
+    if isinstance(surface, dict) and "ranges" not in surface and "variables" not in surface:
+        from explorer.preset_schema import _Checker
+
+        c = _Checker("<version 1>")
+        ranges = [list(c.interval(c.required(surface, key, f"surface.{key}"), f"surface.{key}"))
+                  for key in ("x_range", "y_range")]
+        del surface["x_range"], surface["y_range"]
+        data["surface"] = {"variables": ["x", "y"], "ranges": ranges, **surface}
     return data

@@ -54,9 +54,20 @@ def _same(a: Any, b: Any) -> bool:
 
 def _as_range(value: Sequence[float]) -> tuple[float, float]:
     lo, hi = (float(v) for v in value)
-    if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
+    if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi and math.isfinite(hi - lo)):
         raise ValueError(f"a range needs finite bounds with min < max, got ({lo}, {hi})")
     return (lo, hi)
+
+
+def _as_ranges(ranges, surface, x_range=DEFAULT_X_RANGE, y_range=DEFAULT_Y_RANGE) -> tuple[tuple[float, float], ...]:
+    """One range per variable of ``surface`` (x_range, y_range for the first two when ``ranges`` is None)."""
+    d = surface.ndim if surface is not None else 2
+    if ranges is None:
+        ranges = [x_range, y_range, *([DEFAULT_X_RANGE] * (d - 2))][:d]
+    ranges = tuple(_as_range(r) for r in ranges)
+    if len(ranges) != d:
+        raise ValueError(f"{d} ranges are needed, one per variable, got {len(ranges)}")
+    return ranges
 
 
 @dataclass(frozen=True)
@@ -69,7 +80,7 @@ class RecomputeJob:
     run: RunSpec
     steps: int
     tolerance: float
-    bounds: tuple[tuple[float, float], tuple[float, float]]
+    bounds: tuple[tuple[float, float], ...]
     simulate: Callable[..., Any]
 
     def compute(self):
@@ -82,16 +93,19 @@ class Comparison:
     """A surface and the runs racing over it.
 
     State (read freely, change through the methods): ``title``, ``description``, ``tolerance``,
-    ``default_steps``, ``expression``, ``surface``, ``x_range``, ``y_range``, ``parameters``, ``runs``,
+    ``default_steps``, ``expression``, ``surface``, ``variables`` (names), ``ranges`` (one (min, max) per
+    variable; ``x_range``/``y_range`` are the first two), ``parameters``, ``data`` (the surface's
+    :class:`~explorer.data.Dataset` or None) and ``data_file`` (the CSV it was read from), ``runs``,
     ``trajectories`` (one :class:`Trajectory` or ``None`` per run), ``errors`` (one message or ``None`` per
     run, set when a run could not be simulated), ``selected`` (-1 = none), ``step``, ``view``.
     """
 
     def __init__(self, surface=None, runs: Iterable[RunSpec] = (), *,
                  x_range: Sequence[float] = DEFAULT_X_RANGE, y_range: Sequence[float] = DEFAULT_Y_RANGE,
+                 ranges: Sequence[Sequence[float]] | None = None,
                  title: str = "", description: str = "", tolerance: float = 1e-8, default_steps: int = 500,
                  view: Mapping[str, Any] | None = None, synchronous: bool = True,
-                 simulate: Callable[..., Any] | None = None) -> None:
+                 simulate: Callable[..., Any] | None = None, data_file: str | None = None) -> None:
         self.surface_changed = Signal()
         self.runs_changed = Signal()
         self.run_changed = Signal()
@@ -109,8 +123,9 @@ class Comparison:
         self.surface = surface
         self.expression: str = surface.text if surface is not None else ""
         self.parameters: dict[str, float] = dict(surface.parameters) if surface is not None else {}
-        self.x_range = _as_range(x_range)
-        self.y_range = _as_range(y_range)
+        self.data_changed = Signal()       # () the data rows changed (the surface_changed signal follows)
+        self.data_file = data_file
+        self.ranges = _as_ranges(ranges, surface, x_range, y_range)
         self.runs: list[RunSpec] = list(runs)
         self.trajectories: list[Any] = [None] * len(self.runs)
         self.errors: list[str | None] = [None] * len(self.runs)
@@ -133,8 +148,30 @@ class Comparison:
         return max((t.stop_step for t in self.trajectories if t is not None), default=0)
 
     @property
-    def bounds(self) -> tuple[tuple[float, float], tuple[float, float]]:
-        return (self.x_range, self.y_range)
+    def bounds(self) -> tuple[tuple[float, float], ...]:
+        """One (min, max) per variable: the view box (100x enlarged, the "diverged" limit)."""
+        return self.ranges
+
+    @property
+    def x_range(self) -> tuple[float, float]:
+        return self.ranges[0]
+
+    @property
+    def y_range(self) -> tuple[float, float]:
+        """The second variable's range; for one variable, (0, 1) (a 1-D view chooses its own height)."""
+        return self.ranges[1] if len(self.ranges) > 1 else (0.0, 1.0)
+
+    @property
+    def variables(self) -> tuple[str, ...]:
+        return self.surface.variable_names if self.surface is not None else ("x", "y")
+
+    @property
+    def ndim(self) -> int:
+        return len(self.ranges)
+
+    @property
+    def data(self):
+        return getattr(self.surface, "data", None)
 
     def steps_of(self, i: int) -> int:
         """Run ``i``'s step budget (its own or the comparison's default)."""
@@ -169,25 +206,61 @@ class Comparison:
 
     # ------------------------------------------------------------------ surface
     def set_surface(self, surface, x_range: Sequence[float] | None = None,
-                    y_range: Sequence[float] | None = None) -> None:
-        """Show ``surface`` (keeping the ranges unless given); recomputes every trajectory."""
-        new_x = _as_range(x_range) if x_range is not None else self.x_range
-        new_y = _as_range(y_range) if y_range is not None else self.y_range
+                    y_range: Sequence[float] | None = None, *,
+                    ranges: Sequence[Sequence[float]] | None = None) -> None:
+        """Show ``surface``; recomputes every trajectory.
+
+        The ranges stay unless given (``ranges``: one per variable; ``x_range``/``y_range``: the first two).
+        A surface with a different number of variables needs ``ranges`` (else each variable gets -2..2).
+        """
+        old_d = len(self.ranges)
+        new_d = surface.ndim if surface is not None else old_d
+        if ranges is not None:
+            new_ranges = _as_ranges(ranges, surface)
+        elif new_d != old_d:
+            new_ranges = _as_ranges(None, surface)
+        else:
+            new_ranges = list(self.ranges)
+            if x_range is not None:
+                new_ranges[0] = _as_range(x_range)
+            if y_range is not None and new_d > 1:
+                new_ranges[1] = _as_range(y_range)
+            new_ranges = tuple(new_ranges)
         same_surface = surface is self.surface or (
-            surface is not None and self.surface is not None and surface.text == self.surface.text
-            and _same(dict(surface.parameters), dict(self.surface.parameters)))
-        if same_surface and new_x == self.x_range and new_y == self.y_range:
+            surface is not None and self.surface is not None and surface.symbolic == self.surface.symbolic
+            and _same(dict(surface.parameters), dict(self.surface.parameters))
+            and getattr(surface, "reduction", "mean") == getattr(self.surface, "reduction", "mean")
+            and _same(getattr(surface, "data", None), getattr(self.surface, "data", None)))
+        if same_surface and new_ranges == self.ranges:
             return
+        data_changed = not _same(getattr(surface, "data", None), self.data)
         self.surface = surface
         self.expression = surface.text if surface is not None else ""
         self.parameters = dict(surface.parameters) if surface is not None else {}
-        self.x_range, self.y_range = new_x, new_y
+        self.ranges = new_ranges
+        if data_changed:
+            self.data_changed.emit()
         self.surface_changed.emit()
         # old paths belong to the old function: drop them rather than show them over the new one
         self._invalidate(range(len(self.runs)), clear=not same_surface)
 
-    def set_ranges(self, x_range: Sequence[float], y_range: Sequence[float]) -> None:
-        self.set_surface(self.surface, x_range, y_range)
+    def set_ranges(self, x_range: Sequence[float], y_range: Sequence[float] | None = None, *,
+                   ranges: Sequence[Sequence[float]] | None = None) -> None:
+        self.set_surface(self.surface, x_range, y_range, ranges=ranges)
+
+    def set_data(self, dataset, *, data_file: str | None = None) -> None:
+        """Replace the data rows (same columns; no symbolic work); recomputes every trajectory.
+
+        The paths are kept on screen until the new ones arrive: dragging a data point moves them smoothly.
+        """
+        if self.surface is None or _same(dataset, self.data):
+            return
+        self.data_file = data_file
+        surface = self.surface.with_data(dataset)
+        self.surface = surface
+        self.data_changed.emit()
+        self.surface_changed.emit()
+        self._invalidate(range(len(self.runs)))
 
     def set_parameters(self, values: Mapping[str, float]) -> None:
         """Change parameter values (names other than x, y) without recompiling the surface."""
@@ -390,14 +463,14 @@ class Comparison:
         """Build a comparison from a :class:`explorer.preset.Preset` (compiling its surface unless given)."""
         spec = preset.surface
         if surface is None:
-            from explorer.surface import compile_surface
-
-            surface = compile_surface(spec.expression, dict(spec.parameters or {}))
+            surface = preset.build_surface()
         view = dict(getattr(preset, "view", None) or {})
         step = view.pop("step", None)
-        model = cls(surface, list(preset.runs), x_range=spec.x_range, y_range=spec.y_range,
+        data = getattr(preset, "data", None)
+        model = cls(surface, list(preset.runs), ranges=spec.ranges,
                     title=preset.title, description=preset.description, tolerance=preset.tolerance,
-                    default_steps=preset.steps, view=view, synchronous=synchronous, simulate=simulate)
+                    default_steps=preset.steps, view=view, synchronous=synchronous, simulate=simulate,
+                    data_file=data.file if data is not None else None)
         model.minima = tuple(getattr(spec, "minima", ()) or ())
         if step is not None:
             model.step = min(max(int(step), 0), model.max_step) if synchronous else int(step)
@@ -405,11 +478,13 @@ class Comparison:
 
     def to_preset(self):
         """The comparison as a :class:`explorer.preset.Preset` (the current step is kept under view)."""
-        from explorer.preset_schema import Preset, SurfaceSpec
+        from explorer.preset_schema import DataSpec, Preset, SurfaceSpec
 
-        surface = SurfaceSpec(expression=self.expression, x_range=self.x_range, y_range=self.y_range,
-                              parameters=dict(self.parameters), minima=self.minima)
+        surface = SurfaceSpec(expression=self.expression, ranges=self.ranges, parameters=dict(self.parameters),
+                              minima=self.minima, variables=self.variables,
+                              reduction=getattr(self.surface, "reduction", "mean"))
         view = dict(self.view)
         view["step"] = self.step
+        data = DataSpec(self.data, self.data_file) if self.data is not None else None
         return Preset(title=self.title, description=self.description, tolerance=self.tolerance,
-                      steps=self.default_steps, surface=surface, runs=tuple(self.runs), view=view)
+                      steps=self.default_steps, surface=surface, runs=tuple(self.runs), view=view, data=data)

@@ -1,38 +1,45 @@
-"""Reading and writing preset files (TOML, format ``gradient-descent-explorer/preset`` version 1).
+"""Reading and writing preset files (TOML, format ``gradient-descent-explorer/preset`` version 2).
 
-A preset file looks like this (only ``format``, ``version``, ``title``, ``[surface]`` with ``expression``,
-``x_range`` and ``y_range``, and each run's ``optimizer`` and ``start`` are required)::
+A preset file looks like this (only ``format``, ``version``, ``title``, ``[surface]`` with ``expression``
+and ``ranges``, and each run's ``optimizer`` and ``start`` are required)::
 
     format = "gradient-descent-explorer/preset"
-    version = 1
-    title = "Rosenbrock race"
+    version = 2
+    title = "Line fit"
     description = "Why adaptive methods take the valley floor."
     tolerance = 1e-8           # gradient-norm stop; 0 = never stop early
     steps = 500                # default step budget of the runs
 
     [surface]
-    expression = "(1 - x)^2 + 100(y - x^2)^2"
-    x_range = [-2.0, 2.0]
-    y_range = [-1.0, 3.0]
+    variables = ["w", "b"]     # the coordinates being optimised; default ["x", "y"]
+    ranges = [[-3.0, 3.0], [-2.0, 2.0]]   # one [low, high] per variable
+    expression = "(w*x + b - y)^2"        # with [data]: the loss of ONE example
+    reduction = "mean"         # or "sum": how the per-example losses combine
     parameters = { a = 1.0 }   # values of the other names in the expression
-    minima = [[1.0, 1.0]]      # known minima, for "distance to the nearest known minimum"
+    minima = [[1.0, 1.0]]      # known minima, one number per variable
+
+    [data]
+    columns = ["x", "y"]       # and rows = [[0.5, 1.2], ...]; or file = "points.csv" (relative to this file)
+    rows = [[0.5, 1.2], [1.0, 2.1]]
 
     [[runs]]
     label = "Adam"
     optimizer = "adam"
-    start = [-1.5, 2.0]
+    start = [-1.5, 2.0]        # one number per variable
     steps = 500
     color = "#e69f00"
     params = { lr = 0.05, betas = [0.9, 0.999] }   # torch.optim names; omitted ones take the defaults
     noise = { std = 0.0, seed = 0 }
     schedule = { kind = "cosine", T_max = 500 }
+    batch = { size = 4, shuffle = true, drop_last = false, seed = 7 }   # absent: full batch
     visible = true
 
-    [view]                     # free-form: the app's camera, overlays, current step, colour scale
+    [view]                     # the app's view settings (overlays, current step, colour scale, ...)
 
-Loading validates everything (see :func:`explorer.preset_schema.check_preset`) and upgrades older format
-versions (:mod:`explorer.migrations`); saving writes tidy TOML atomically (temporary file, fsync, rename).
-Built-in lessons live in the ``presets`` package at the repository root.
+Version-1 files (``x_range``/``y_range`` instead of ``variables``/``ranges``) are upgraded on reading
+(:mod:`explorer.migrations`). Loading validates everything (see :func:`explorer.preset_schema.check_preset`);
+saving writes tidy TOML atomically (temporary file, fsync, rename). Built-in lessons live in the ``presets``
+package at the repository root.
 """
 
 from __future__ import annotations
@@ -48,11 +55,13 @@ from typing import Any
 
 import tomli_w
 
+from explorer.data import DataError, read_csv
 from explorer.migrations import migrate
 from explorer.preset_schema import (
     FORMAT,
     MAX_FILE_BYTES,
     VERSION,
+    DataSpec,
     Preset,
     PresetError,
     SurfaceSpec,
@@ -60,7 +69,7 @@ from explorer.preset_schema import (
     did_you_mean,
 )
 
-__all__ = ["FORMAT", "VERSION", "Preset", "PresetError", "SurfaceSpec", "builtin_presets", "dumps_preset",
+__all__ = ["FORMAT", "VERSION", "DataSpec", "Preset", "PresetError", "SurfaceSpec", "builtin_presets", "dumps_preset",
            "load_preset", "loads_preset", "preset_from_dict", "preset_to_dict", "resolve_preset",
            "save_preset"]
 
@@ -84,15 +93,18 @@ def load_preset(path: str | os.PathLike) -> Preset:
     except UnicodeDecodeError as e:
         raise PresetError(path, "", f"is not UTF-8 text (byte {e.start} is {raw[e.start:e.start + 1]!r}); "
                                     f"save it with UTF-8 encoding") from e
-    return loads_preset(text, source=str(path))
+    return loads_preset(text, source=str(path), base_dir=os.path.dirname(os.path.abspath(path)))
 
 
 def _too_large(path: object) -> PresetError:
     return PresetError(path, "", f"is larger than {MAX_FILE_BYTES:,} bytes; a preset is a few kilobytes")
 
 
-def loads_preset(text: str, source: str = "<string>") -> Preset:
-    """Parse, upgrade and validate preset TOML ``text``; ``source`` names it in error messages."""
+def loads_preset(text: str, source: str = "<string>", base_dir: str | None = None) -> Preset:
+    """Parse, upgrade and validate preset TOML ``text``; ``source`` names it in error messages.
+
+    base_dir : the folder a ``[data] file`` path is relative to (the preset file's folder).
+    """
     text = text.removeprefix("\ufeff")  # a byte-order mark some Windows editors add
     if len(text.encode("utf-8", "surrogatepass")) > MAX_FILE_BYTES:
         raise _too_large(source)
@@ -106,10 +118,10 @@ def loads_preset(text: str, source: str = "<string>") -> Preset:
         message = message[:where.start()].strip() if where else message
         at = f" at line {where[1]}, column {where[2]}" if where else ""
         raise PresetError(source, "", f"is not valid TOML{at}: {message}") from e
-    return preset_from_dict(data, source)
+    return preset_from_dict(data, source, base_dir)
 
 
-def preset_from_dict(data: Any, path: object = "<dict>") -> Preset:
+def preset_from_dict(data: Any, path: object = "<dict>", base_dir: str | None = None) -> Preset:
     """Check the format tag and version, upgrade old versions, validate, and build the :class:`Preset`."""
     if not isinstance(data, dict):
         raise PresetError(path, "", "must be a table")
@@ -124,24 +136,34 @@ def preset_from_dict(data: Any, path: object = "<dict>") -> Preset:
         raise PresetError(path, "version", f"is missing (this version of the app writes version = {VERSION})")
     if isinstance(version, bool) or not isinstance(version, int):
         raise PresetError(path, "version", f"must be a whole number, not {version!r}")
-    return check_preset(migrate(data, version, path), path)
+    return check_preset(migrate(data, version, path), path, base_dir=base_dir)
 
 
 # ---------------------------------------------------------------------------------------------------------
 # Writing
 
-def preset_to_dict(preset: Preset) -> dict[str, Any]:
-    """The TOML table of ``preset`` in file order, with None values and empty optional tables left out."""
+def preset_to_dict(preset: Preset, base_dir: str | None = None) -> dict[str, Any]:
+    """The TOML table of ``preset`` in file order, with None values and empty optional tables left out.
+
+    base_dir : the folder the file will be written to. Data read from a CSV file is written as
+    ``file = <path relative to base_dir>`` when that file still holds exactly these rows; otherwise (edited
+    data, no base_dir, or a file that moved) the rows are written inline.
+    """
     s = preset.surface
-    surface: dict[str, Any] = {"expression": s.expression, "x_range": list(s.x_range),
-                               "y_range": list(s.y_range)}
+    surface: dict[str, Any] = {"variables": list(s.variables), "ranges": [list(r) for r in s.ranges],
+                               "expression": s.expression}
+    if preset.data is not None or s.reduction != "mean":
+        surface["reduction"] = s.reduction
     if s.parameters:
         surface["parameters"] = dict(s.parameters)
     if s.minima:
         surface["minima"] = [list(m) for m in s.minima]
     data: dict[str, Any] = {"format": FORMAT, "version": VERSION, "title": preset.title,
                             "description": preset.description, "tolerance": preset.tolerance,
-                            "steps": preset.steps, "surface": surface, "runs": []}
+                            "steps": preset.steps, "surface": surface}
+    if preset.data is not None:
+        data["data"] = _data_entry(preset.data, base_dir)
+    data["runs"] = []
     for run in preset.runs:
         entry: dict[str, Any] = {"label": run.label, "optimizer": run.optimizer, "start": list(run.start)}
         if run.steps is not None:
@@ -154,6 +176,9 @@ def preset_to_dict(preset: Preset) -> dict[str, Any]:
             entry["noise"] = {"std": run.noise.std, "seed": run.noise.seed}
         if run.schedule is not None:
             entry["schedule"] = {"kind": run.schedule.kind, **run.schedule.args}
+        if run.batch is not None:
+            b = run.batch
+            entry["batch"] = {"size": b.size, "shuffle": b.shuffle, "drop_last": b.drop_last, "seed": b.seed}
         if not run.visible:
             entry["visible"] = False
         data["runs"].append(entry)
@@ -162,6 +187,17 @@ def preset_to_dict(preset: Preset) -> dict[str, Any]:
     if preset.view:
         data["view"] = dict(preset.view)
     return _plain(data, "")
+
+
+def _data_entry(spec: DataSpec, base_dir: str | None) -> dict[str, Any]:
+    if spec.file is not None and base_dir is not None:
+        try:
+            unchanged = read_csv(spec.file) == spec.dataset
+        except DataError:
+            unchanged = False
+        if unchanged:
+            return {"file": os.path.relpath(spec.file, base_dir).replace(os.sep, "/")}
+    return {"columns": list(spec.columns), "rows": spec.dataset.rows.tolist()}
 
 
 def _plain(value: Any, at: str) -> Any:
@@ -184,14 +220,15 @@ def _plain(value: Any, at: str) -> Any:
                                       f"{type(value).__name__})")
 
 
-def dumps_preset(preset: Preset) -> str:
+def dumps_preset(preset: Preset, base_dir: str | None = None) -> str:
     """Tidy, human-editable TOML for ``preset``; what it writes always loads back equal.
 
+    base_dir : the folder the text will be saved in (see :func:`preset_to_dict`); None writes data inline.
     Raises :class:`PresetError` if the preset holds something a preset file cannot (a value that fails
     validation, a None or an object in ``view``).
     """
-    data = preset_to_dict(preset)
-    check_preset(data, "<preset being saved>", compile_expression=False)
+    data = preset_to_dict(preset, base_dir)
+    check_preset(data, "<preset being saved>", compile_expression=False, base_dir=base_dir)
     text = _tidy_toml(data)
     if tomllib.loads(text) != data:  # belt and braces: tomli-w's own layout is always exact
         text = tomli_w.dumps(data)
@@ -199,9 +236,17 @@ def dumps_preset(preset: Preset) -> str:
 
 
 def _tidy_toml(data: dict[str, Any]) -> str:
-    """Top-level keys, ``[surface]``, ``[[runs]]`` (arrays and small tables inline), then ``[view]``."""
-    out = [f"{_key(k)} = {_inline(v)}" for k, v in data.items() if k not in ("surface", "runs", "view")]
+    """Top-level keys, ``[surface]``, ``[data]`` (a row per line), ``[[runs]]`` (arrays and small tables
+    inline), then ``[view]``."""
+    out = [f"{_key(k)} = {_inline(v)}" for k, v in data.items() if k not in ("surface", "data", "runs", "view")]
     out += ["", "[surface]"] + [f"{_key(k)} = {_inline(v)}" for k, v in data["surface"].items()]
+    if "data" in data:
+        out += ["", "[data]"]
+        for k, v in data["data"].items():
+            if k == "rows":
+                out += ["rows = ["] + [f"  {_inline(row)}," for row in v] + ["]"]
+            else:
+                out.append(f"{_key(k)} = {_inline(v)}")
     for run in data.get("runs", []):
         out += ["", "[[runs]]"] + [f"{_key(k)} = {_inline(v)}" for k, v in run.items()]
     text = "\n".join(out) + "\n"
@@ -232,8 +277,8 @@ def save_preset(preset: Preset, path: str | os.PathLike) -> None:
     and the previous file stays byte-identical; the error is a :class:`PresetError` (nothing written) or an
     ``OSError`` naming ``path`` and the reason.
     """
-    data = dumps_preset(preset).encode("utf-8")
     target = Path(os.path.realpath(path))  # write through a symlink instead of replacing it
+    data = dumps_preset(preset, str(target.parent)).encode("utf-8")
     temp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
     try:
         try:

@@ -439,11 +439,8 @@ def simulate(preset) -> list[Trajectory]:
     Each run takes ``run.steps`` or else ``preset.steps`` steps, stops at ``preset.tolerance``, and diverges
     when it leaves the preset's view (``surface.x_range`` × ``surface.y_range``) enlarged 100x.
     """
-    from explorer.surface import compile_surface  # the surface module is only needed here
-
-    spec = preset.surface
-    surface = compile_surface(spec.expression, spec.parameters)
-    bounds = (tuple(spec.x_range), tuple(spec.y_range))
+    surface = preset.build_surface()
+    bounds = tuple(tuple(r) for r in preset.surface.ranges)
     return [simulate_run(surface, run, steps=preset.steps if run.steps is None else run.steps,
                          tolerance=preset.tolerance, bounds=bounds) for run in preset.runs]
 

@@ -1,44 +1,28 @@
-"""A compiled loss surface: f, ∇f and the Hessian as sympy expressions, LaTeX and broadcasting numpy code.
+"""A compiled loss surface: f, ∇f and the Hessian as sympy expressions, LaTeX and broadcasting numeric code.
 
-The symbolic work (differentiation with :func:`sympy.diff`, LaTeX) happens once in :func:`compile_surface`;
-the numeric functions are generated from the sympy expressions — never from typed text — with
-:func:`sympy.lambdify` (``cse=True``: common subexpressions of the gradient components and of the Hessian
-entries are computed once; see ``bench/compile.py`` for the measurement).
+The symbolic work (parsing, differentiation with :func:`sympy.diff`, LaTeX) happens once in
+:func:`compile_surface` (or in a worker process with a time limit, :mod:`explorer.compile_worker`); the numbers
+come from an :class:`~explorer.evaluate.Evaluator` built from the sympy expressions — never from typed text.
+
+A surface has d ≥ 1 variables (the coordinates being optimised, default x and y), any number of parameters
+(other names; a slider each) and, for a loss over data, the names of the data columns the per-example loss
+uses. With data, f is the mean (or sum) over the rows of that per-example loss.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
 
 import numpy as np
 import sympy
-from sympy.printing.numpy import SciPyPrinter
 
-from explorer.expression import VARIABLES, ExpressionError, parse_expression
+from explorer.evaluate import Evaluator
+from explorer.expression import DEFAULT_VARIABLES, ExpressionError, check_names, parse_expression, symbol
 
-__all__ = ["Surface", "compile_surface", "ExpressionError"]
+__all__ = ["Surface", "Symbolic", "compile_surface", "symbolic", "ExpressionError"]
 
-
-class _Printer(SciPyPrinter):
-    """SciPy printer whose Max/Min broadcast a scalar against an array.
-
-    sympy prints ``Max(a, b)`` as ``numpy.amax((a, b), axis=0)``, which fails when one argument is a scalar
-    and the other an array; nested ``numpy.maximum`` broadcasts.
-    """
-
-    def _nested(self, fn: str, args) -> str:
-        out = self._print(args[0])
-        for a in args[1:]:
-            out = f"{self._module_format('numpy.' + fn)}({out}, {self._print(a)})"
-        return out
-
-    def _print_Max(self, expr):
-        return self._nested("maximum", expr.args)
-
-    def _print_Min(self, expr):
-        return self._nested("minimum", expr.args)
+DEFAULT_PARAMETER_VALUE = 1.0
 
 
 def _drop_distributions(e: sympy.Expr) -> sympy.Expr:
@@ -50,13 +34,20 @@ def _drop_distributions(e: sympy.Expr) -> sympy.Expr:
 
 @dataclass(frozen=True)
 class Symbolic:
-    """The symbolic half of a surface: picklable, so it can be built in a worker process."""
+    """The symbolic half of a surface: picklable, so it can be built in a worker process.
+
+    variables : names of the d coordinates, in order. parameter_names : the other names, in order of first use.
+    columns : data column names the expression uses (a per-example loss), else ().
+    gradient_exprs : d expressions. hessian_exprs : d rows of d expressions (symmetric: each pair computed once).
+    """
 
     text: str
     expr: sympy.Expr
     parameter_names: tuple[str, ...]
     gradient_exprs: tuple[sympy.Expr, ...]
     hessian_exprs: tuple[tuple[sympy.Expr, ...], ...]
+    variables: tuple[str, ...] = DEFAULT_VARIABLES
+    columns: tuple[str, ...] = ()
     _latex: dict[str, str] | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -75,58 +66,53 @@ class Symbolic:
         return self._latex
 
 
-def symbolic(text: str, parameter_names: tuple[str, ...] = ()) -> Symbolic:
-    """Parse and differentiate; raises :class:`ExpressionError`."""
-    expr = parse_expression(text, parameter_names)
-    (x, y) = VARIABLES.values()
-    grad = (_drop_distributions(sympy.diff(expr, x)), _drop_distributions(sympy.diff(expr, y)))
-    hxx = _drop_distributions(sympy.diff(grad[0], x))
-    hxy = _drop_distributions(sympy.diff(grad[0], y))  # = ∂²f/∂y∂x (Schwarz), computed once
-    hyy = _drop_distributions(sympy.diff(grad[1], y))
-    return Symbolic(text, expr, tuple(parameter_names), grad, ((hxx, hxy), (hxy, hyy)))
+def symbolic(text: str, parameter_names: tuple[str, ...] = (), *, variables=DEFAULT_VARIABLES, columns=(),
+             free_parameters: bool = True) -> Symbolic:
+    """Parse and differentiate; raises :class:`ExpressionError`.
+
+    parameter_names : names declared as parameters (kept in this order); with ``free_parameters`` any other
+    plain name the text uses becomes a parameter too, appended in order of first appearance.
+    """
+    variables = check_names(variables, "variable", at_least=1)
+    columns = check_names(columns, "data column", taken=variables, at_most=64)
+    expr = parse_expression(text, parameter_names, variables=variables, columns=columns,
+                            free_parameters=free_parameters)
+    used = {s.name for s in expr.free_symbols}
+    declared = [p for p in parameter_names if p in used and p not in variables and p not in columns]
+    free = sorted(used - set(variables) - set(columns) - set(declared), key=lambda n: _first_use(text, n))
+    xs = [symbol(v) for v in variables]
+    grad = tuple(_drop_distributions(sympy.diff(expr, v)) for v in xs)
+    d = len(xs)
+    hess = [[sympy.S.Zero] * d for _ in range(d)]
+    for i in range(d):
+        for j in range(i, d):  # ∂²f/∂x_j∂x_i = ∂²f/∂x_i∂x_j (Schwarz): each pair once
+            hess[i][j] = hess[j][i] = _drop_distributions(sympy.diff(grad[i], xs[j]))
+    return Symbolic(text, expr, (*declared, *free), grad, tuple(tuple(r) for r in hess), tuple(variables),
+                    tuple(c for c in columns if c in used))
 
 
-def _lambdify(args, exprs):
-    return sympy.lambdify(args, exprs, modules=["scipy", "numpy"], printer=_Printer, cse=True, docstring_limit=0)
+def _first_use(text: str, name: str) -> int:
+    import re
 
-
-@dataclass(frozen=True)
-class _Compiled:
-    value: Any
-    gradient: Any
-    hessian: Any
-
-
-def _compile(sym: Symbolic) -> _Compiled:
-    args = (*VARIABLES.values(), *(sympy.Symbol(p, real=True) for p in sym.parameter_names))
-    flat_hessian = [sym.hessian_exprs[0][0], sym.hessian_exprs[0][1], sym.hessian_exprs[1][1]]
-    return _Compiled(
-        value=_lambdify(args, sym.expr),
-        gradient=_lambdify(args, list(sym.gradient_exprs)),
-        hessian=_lambdify(args, flat_hessian),
-    )
-
-
-def _real(a) -> np.ndarray:
-    """float64 view of a lambdified result; complex values (e.g. (-1)**(1/3)) become nan unless real."""
-    a = np.asarray(a)
-    if np.iscomplexobj(a):
-        a = np.where(np.abs(a.imag) <= 1e-12 * np.maximum(np.abs(a.real), 1.0), a.real, np.nan)
-    return a.astype(np.float64, copy=False)
+    m = re.search(rf"(?<![A-Za-z0-9_]){re.escape(name)}(?![A-Za-z0-9_])", text)
+    return m.start() if m else len(text)
 
 
 @dataclass(frozen=True, eq=False)
 class Surface:
-    """A loss surface f(x, y) with its gradient and Hessian.
+    """A loss surface f(x₁, …, x_d) with its gradient and Hessian.
 
-    Numeric methods take points ``xy`` shaped ``(..., 2)`` and return float64 arrays:
-    :meth:`value` ``(...)``, :meth:`gradient` ``(..., 2)``, :meth:`hessian` ``(..., 2, 2)``. Constant
-    derivative components are broadcast; overflow and invalid operations give inf/nan silently.
+    Numeric methods take points ``P`` shaped ``(..., d)`` and return float64 arrays: :meth:`value` ``(...)``,
+    :meth:`gradient` ``(..., d)``, :meth:`hessian` ``(..., d, d)``. Constant derivative components are
+    broadcast; overflow and invalid operations give inf/nan silently. With ``data``, these are the values of
+    the mean (or sum, see ``reduction``) over the data rows.
     """
 
     symbolic: Symbolic
-    _compiled: _Compiled = field(repr=False)
+    evaluator: Evaluator = field(repr=False)
     parameters: dict[str, float] = field(default_factory=dict)
+    data: object = None
+    reduction: str = "mean"
 
     # --- symbolic views -------------------------------------------------------------------------------
     @property
@@ -138,12 +124,20 @@ class Surface:
         return self.symbolic.expr
 
     @property
+    def variable_names(self) -> tuple[str, ...]:
+        return self.symbolic.variables
+
+    @property
     def variables(self) -> tuple[sympy.Symbol, ...]:
-        return tuple(VARIABLES.values())
+        return tuple(symbol(v) for v in self.symbolic.variables)
 
     @property
     def ndim(self) -> int:
-        return len(VARIABLES)
+        return len(self.symbolic.variables)
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return self.symbolic.columns
 
     @property
     def gradient_exprs(self) -> tuple[sympy.Expr, ...]:
@@ -160,39 +154,22 @@ class Surface:
     def with_parameters(self, values: Mapping[str, float]) -> Surface:
         """The same surface with other parameter values (no recompilation)."""
         merged = {**self.parameters, **{k: float(v) for k, v in values.items() if k in self.parameters}}
-        return replace(self, parameters=merged)
+        return replace(self, parameters=merged, evaluator=self.evaluator.with_parameters(merged))
+
+    def with_data(self, data) -> Surface:
+        """The same per-example loss over other data rows (no recompilation); needs the same columns."""
+        _check_data(self.symbolic, data)
+        return replace(self, data=data, evaluator=self.evaluator.with_data(data))
 
     # --- numerics -------------------------------------------------------------------------------------
-    def _args(self, xy) -> tuple[tuple, tuple[int, ...]]:
-        xy = np.asarray(xy, dtype=np.float64)
-        if xy.shape[-1:] != (2,):
-            raise ValueError(f"points must have shape (..., 2), got {xy.shape}")
-        return (xy[..., 0], xy[..., 1], *self.parameters.values()), xy.shape[:-1]
+    def value(self, P) -> np.ndarray:
+        return self.evaluator.value(P)
 
-    def value(self, xy) -> np.ndarray:
-        args, shape = self._args(xy)
-        with np.errstate(all="ignore"):
-            v = _real(self._compiled.value(*args))
-        return np.broadcast_to(v, shape).copy() if v.shape != shape else v
+    def gradient(self, P) -> np.ndarray:
+        return self.evaluator.gradient(P)
 
-    def gradient(self, xy) -> np.ndarray:
-        args, shape = self._args(xy)
-        out = np.empty((*shape, 2))
-        with np.errstate(all="ignore"):
-            gx, gy = self._compiled.gradient(*args)
-            out[..., 0] = _real(gx)
-            out[..., 1] = _real(gy)
-        return out
-
-    def hessian(self, xy) -> np.ndarray:
-        args, shape = self._args(xy)
-        out = np.empty((*shape, 2, 2))
-        with np.errstate(all="ignore"):
-            hxx, hxy, hyy = self._compiled.hessian(*args)
-            out[..., 0, 0] = _real(hxx)
-            out[..., 0, 1] = out[..., 1, 0] = _real(hxy)
-            out[..., 1, 1] = _real(hyy)
-        return out
+    def hessian(self, P) -> np.ndarray:
+        return self.evaluator.hessian(P)
 
 
 def _check_parameters(parameters: Mapping[str, float] | None) -> dict[str, float]:
@@ -208,17 +185,34 @@ def _check_parameters(parameters: Mapping[str, float] | None) -> dict[str, float
     return values
 
 
-def compile_surface(text: str, parameters: Mapping[str, float] | None = None, *,
-                    timeout: float | None = None) -> Surface:
+def _check_data(sym: Symbolic, data) -> None:
+    if data is None:
+        if sym.columns:
+            raise ExpressionError(f"the expression uses the data column{'s' if len(sym.columns) > 1 else ''} "
+                                  f"{', '.join(sym.columns)} but there is no data", 0, len(sym.text))
+        return
+    missing = [c for c in sym.columns if c not in data.columns]
+    if missing:
+        raise ExpressionError(f"the data has no column {', '.join(missing)}", 0, len(sym.text))
+
+
+def compile_surface(text: str, parameters: Mapping[str, float] | None = None, *, variables=DEFAULT_VARIABLES,
+                    data=None, reduction: str = "mean", timeout: float | None = None,
+                    free_parameters: bool = True) -> Surface:
     """Compile typed text into a :class:`Surface`.
 
     Parameters
     ----------
-    text : the expression as typed.
-    parameters : values for names other than x and y used in the expression.
+    text : the expression as typed (with ``data``: the loss of ONE example, using the column names).
+    parameters : values for names other than the variables; names the text uses but not given here become
+        parameters with value 1.0.
+    variables : the coordinates being optimised, in order (1 to 20 names).
+    data : an :class:`explorer.data.Dataset` or None. reduction : "mean" or "sum" over its rows.
     timeout : seconds allowed for the symbolic work. ``None`` works in this process; a number runs the
         parse and differentiation in a separate process (see :mod:`explorer.compile_worker`) and raises
         ``ExpressionError("… too complex …")`` when it takes longer — use this from a GUI.
+    free_parameters : when False, every name besides the variables and columns must be in ``parameters``
+        (preset files declare theirs: an undeclared name there is a typo).
 
     Raises
     ------
@@ -226,19 +220,24 @@ def compile_surface(text: str, parameters: Mapping[str, float] | None = None, *,
         A ``ValueError`` whose ``start``/``end`` are character offsets into ``text``.
     """
     values = _check_parameters(parameters)
-    names = tuple(values)
+    if reduction not in ("mean", "sum"):
+        raise ExpressionError(f"reduction must be 'mean' or 'sum', not {reduction!r}", 0, 0)
+    variables = tuple(variables)
+    columns = tuple(data.columns) if data is not None else ()
+    names = tuple(n for n in values if n not in variables and n not in columns)
     if timeout is None:
-        sym = symbolic(text, names)
+        sym = symbolic(text, names, variables=variables, columns=columns, free_parameters=free_parameters)
     else:
         from explorer.compile_worker import symbolic_with_timeout
 
-        sym = symbolic_with_timeout(text, names, timeout)
-    used = {s.name for s in sym.expr.free_symbols} - set(VARIABLES)
-    # Only parameters the expression uses become arguments; unused ones are kept out of the way.
-    if used != set(names):
-        sym = replace(sym, parameter_names=tuple(n for n in names if n in used))
+        sym = symbolic_with_timeout(text, names, timeout, variables=variables, columns=columns,
+                                    free_parameters=free_parameters)
+    _check_data(sym, data)
+    params = {n: values.get(n, DEFAULT_PARAMETER_VALUE) for n in sym.parameter_names}
     try:
-        compiled = _compile(sym)
-    except Exception as exc:  # a sympy printer gap must not crash the app
+        evaluator = Evaluator(sym, params, data, reduction)
+    except ExpressionError:
+        raise
+    except Exception as exc:  # a printer gap must not crash the app
         raise ExpressionError(f"this expression cannot be evaluated numerically ({exc})", 0, len(text)) from None
-    return Surface(sym, compiled, {n: values[n] for n in sym.parameter_names})
+    return Surface(sym, evaluator, params, data, reduction)

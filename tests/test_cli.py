@@ -82,3 +82,33 @@ def test_window_commands_without_a_display_explain_instead_of_aborting(args, tmp
                           timeout=60, cwd=tmp_path, env=env)
     assert done.returncode == 2
     assert "xvfb-run" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_simulate_names_csv_columns_after_the_variables(tmp_path):
+    lesson = tmp_path / "three.toml"
+    lesson.write_text('format = "gradient-descent-explorer/preset"\nversion = 2\ntitle = "t"\nsteps = 20\n'
+                      '[surface]\nvariables = ["a1", "a2", "a3"]\nranges = [[-1.0, 1.0], [-1.0, 1.0], [-1.0, 1.0]]\n'
+                      'expression = "a1^2 + 2 a2^2 + 3 a3^2"\n'
+                      '[[runs]]\nlabel = "GD"\noptimizer = "sgd"\nstart = [0.5, 0.5, 0.5]\nparams = { lr = 0.1 }\n')
+    out = tmp_path / "three.csv"
+    done = run("simulate", str(lesson), "--csv", str(out))
+    assert done.returncode == 0, done.stderr
+    with open(out, newline="") as fh:
+        rows = list(csv.reader(fh))
+    assert rows[0] == ["run", "label", "optimizer", "step", "a1", "a2", "a3", "loss", "grad_a1", "grad_a2", "grad_a3"]
+    assert [float(v) for v in rows[2][4:7]] == pytest.approx([0.4, 0.3, 0.2])  # one GD step: x - 0.1 * ∇f
+    assert float(rows[1][7]) == pytest.approx(0.25 + 0.5 + 0.75)
+
+
+def test_simulate_one_variable(tmp_path):
+    lesson = tmp_path / "one.toml"
+    lesson.write_text('format = "gradient-descent-explorer/preset"\nversion = 2\ntitle = "t"\nsteps = 5\n'
+                      '[surface]\nvariables = ["x"]\nranges = [[-3.0, 3.0]]\nexpression = "(x - 1)^2"\n'
+                      '[[runs]]\noptimizer = "sgd"\nstart = [3.0]\nparams = { lr = 0.25 }\n')
+    out = tmp_path / "one.csv"
+    done = run("simulate", str(lesson), "--csv", str(out))
+    assert done.returncode == 0, done.stderr
+    with open(out, newline="") as fh:
+        rows = list(csv.reader(fh))
+    assert rows[0] == ["run", "label", "optimizer", "step", "x", "loss", "grad_x"]
+    assert [float(r[4]) for r in rows[1:4]] == pytest.approx([3.0, 2.0, 1.5])  # halves the distance to 1

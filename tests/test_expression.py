@@ -82,7 +82,11 @@ def test_named_parameters_are_used_and_reported():
 
 REFUSED = [
     # (typed, start, end, words in the message)
-    ("a + x", 0, 1, "unknown name 'a'"),
+    ("lambda^2 + x", 0, 6, "reserved word"),
+    ("if + x", 0, 2, "reserved word"),
+    ("x + __x", 4, 7, "cannot start with '_'"),
+    ("yx + 1", 0, 2, "did you mean y*x?"),
+    ("sin2 + x", 0, 4, "did you mean sin(2)?"),
     ("xy", 0, 2, "did you mean x*y?"),
     ("x + sinx", 4, 8, "did you mean sin(x)?"),
     ("x.real", 1, 2, "attribute access"),
@@ -134,10 +138,51 @@ def test_refused_forms_point_at_the_characters(text, start, end, words):
     assert 0 <= err.start <= err.end <= max(len(text), 1)
 
 
-def test_parameters_unknown_to_the_caller_are_refused_but_known_ones_accepted():
-    with pytest.raises(ExpressionError, match="unknown name 'k'"):
-        _f("k x^2")
+def test_free_letters_become_parameters_with_value_one_unless_given():
+    s = _f("k x^2 + a(y - 1)^2")
+    assert s.parameters == {"k": 1.0, "a": 1.0}
+    assert s.value([2.0, 3.0]) == pytest.approx(4.0 + 4.0)
     assert _f("k x^2", {"k": 3}).value([2.0, 0.0]) == pytest.approx(12.0)
+    assert _f("alpha x^2 + beta y^2", {"beta": 2}).parameters == {"beta": 2.0, "alpha": 1.0}
+
+
+def test_longer_unknown_name_before_parenthesis_is_still_an_unknown_function():
+    with pytest.raises(ExpressionError, match="unknown function 'foo'"):
+        _f("foo(x)")
+    assert _f("k(x - 1)^2 + y^2").value([3.0, 0.0]) == pytest.approx(4.0)
+
+
+def test_any_number_of_named_variables():
+    s = compile_surface("(w*2 + b - 1)^2 + t^2", variables=("w", "b", "t"))
+    assert s.ndim == 3 and s.variable_names == ("w", "b", "t") and s.parameters == {}
+    assert s.value([1.0, 0.0, 2.0]) == pytest.approx(1.0 + 4.0)
+    assert s.gradient([1.0, 0.0, 2.0]) == pytest.approx([4.0, 2.0, 4.0])
+    assert s.hessian(np.zeros((4, 3))).shape == (4, 3, 3)
+    one = compile_surface("(x - 3)^2", variables=("x",))
+    assert one.ndim == 1 and one.gradient([1.0]) == pytest.approx([-4.0])
+    # x and y are ordinary names when they are not variables: here y is a parameter
+    assert compile_surface("x^2 + y", variables=("x",)).parameters == {"y": 1.0}
+
+
+def test_run_together_variable_names_are_a_slip_not_a_parameter():
+    with pytest.raises(ExpressionError, match=r"did you mean x1\*x2\?"):
+        compile_surface("x1x2 + x3", variables=("x1", "x2", "x3"))
+
+
+@pytest.mark.parametrize("variables,words", [
+    ((), "at least 1 variable"), (("x", "x"), "used twice"), (("sin",), "function or constant"),
+    (("lambda",), "reserved word"), (tuple(f"v{i}" for i in range(21)), "too many variables"),
+    (("2x",), "cannot be a variable name"),
+])
+def test_bad_variable_declarations_are_refused(variables, words):
+    with pytest.raises(ExpressionError, match=words):
+        compile_surface("1", variables=variables)
+
+
+def test_too_many_free_parameters_are_refused():
+    text = " + ".join(f"p{i} x" for i in range(17))
+    with pytest.raises(ExpressionError, match="too many parameters"):
+        compile_surface(text)
 
 
 def test_parameter_values_must_be_numbers():

@@ -69,7 +69,7 @@ def test_builtin_lesson_loads_and_round_trips(name, tmp_path):
     assert preset.title and len(preset.description.split(". ")) >= 2
     assert preset.runs and all(run.color in PALETTE for run in preset.runs)
     text = dumps_preset(preset)
-    assert text.startswith(f'format = "{FORMAT}"\nversion = 1\n')
+    assert text.startswith(f'format = "{FORMAT}"\nversion = 2\n')
     tomllib.loads(text)
     target = tmp_path / f"{name}.toml"
     save_preset(preset, target)
@@ -107,17 +107,19 @@ CORRUPT = [
     ("wrong format", GOOD.replace(FORMAT, "something/else"), "format", "not a gradient descent explorer"),
     ("no format", GOOD.replace(f'format = "{FORMAT}"\n', ""), "format", "missing"),
     ("future version", GOOD.replace("version = 1", "version = 3"), "version",
-     "newer version of gradient descent explorer (format version 3); this version reads up to 1"),
+     "newer version of gradient descent explorer (format version 3); this version reads up to 2"),
     ("version as text", GOOD.replace("version = 1", 'version = "1"'), "version", "whole number"),
     ("title not text", GOOD.replace('title = "Test"', "title = 3"), "title", "string"),
     ("x_range reversed", GOOD.replace("[-2.0, 2.0]", "[2.0, -2.0]"), "surface.x_range", "less than"),
     ("x_range infinite", GOOD.replace("[-2.0, 2.0]", "[-inf, 2.0]"), "surface.x_range[0]", "finite"),
-    ("start one number", GOOD.replace("start = [1.0, 1.0]", "start = [1.0]"), "runs[0].start", "2 numbers"),
+    ("start one number", GOOD.replace("start = [1.0, 1.0]", "start = [1.0]"), "runs[0].start", "2 numbers [x, y]"),
     ("start as text", GOOD.replace("start = [1.0, 1.0]", 'start = "here"'), "runs[0].start", "2 numbers"),
+    ("y_range missing", GOOD.replace("y_range = [-1.0, 3.0]\n", ""), "surface.y_range", "missing"),
     ("absurd steps", GOOD.replace("steps = 100", "steps = 1000000000"), "steps", "1 to 100,000"),
     ("zero run steps", GOOD.replace("steps = 50", "steps = 0"), "runs[1].steps", "1 to 100,000"),
     ("negative tolerance", GOOD.replace("steps = 100", "steps = 100\ntolerance = -1.0"), "tolerance",
-     "at least 0"),
+     "from 0 (never stop early)"),
+    ("huge tolerance", GOOD.replace("steps = 100", "steps = 100\ntolerance = 1e300"), "tolerance", "to 1e+100"),
     ("unknown optimizer", GOOD.replace('"adam"', '"adamm"'), "runs[1].optimizer", "did you mean 'adam'"),
     ("unknown top key", GOOD.replace("steps = 100", "stpes = 100"), "stpes", "did you mean 'steps'"),
     ("unknown run key", GOOD.replace('color = "#e69f00"', 'colour = "#e69f00"'), "runs[1].colour",
@@ -204,7 +206,7 @@ def test_failed_save_leaves_the_previous_file_byte_identical(broken, tmp_path, m
         raise OSError(28, "No space left on device")
 
     if broken == "write":
-        monkeypatch.setattr("explorer.preset.dumps_preset", lambda preset: "\udcff")  # cannot be encoded
+        monkeypatch.setattr("explorer.preset.dumps_preset", lambda *a: "\udcff")  # cannot be encoded
         with pytest.raises(UnicodeEncodeError):
             save_preset(second, path)
     else:
@@ -237,9 +239,10 @@ def test_old_version_is_migrated(monkeypatch):
     monkeypatch.setitem(migrations.MIGRATIONS, 0, lr_into_params)
     old = GOOD.replace("version = 1", "version = 0").replace("params = { lr = 0.1 }", "lr = 0.1")
     preset = loads_preset(old)
-    assert preset.version == 1
+    assert preset.version == 2
     assert preset.runs[0].params == {"lr": 0.1}
-    assert dumps_preset(preset).splitlines()[1] == "version = 1"
+    assert preset.surface.variables == ("x", "y") and preset.surface.ranges == ((-2.0, 2.0), (-1.0, 3.0))
+    assert dumps_preset(preset).splitlines()[1] == "version = 2"
 
 
 def test_version_older_than_any_migration_is_refused():
@@ -258,3 +261,134 @@ def test_resolve_builtin_name_path_and_unknown(tmp_path):
         resolve_preset("rosenbrok-race")
     assert "did you mean 'rosenbrock-race'" in caught.value.problem
     assert "himmelblau" in caught.value.problem
+
+
+# --------------------------------------------------------------------------------------------------------
+# Format version 2: variables, ranges, data, minibatches.
+
+V2 = """\
+format = "gradient-descent-explorer/preset"
+version = 2
+title = "Line fit"
+description = "Fit a line. Watch the batch."
+
+[surface]
+variables = ["w", "b"]
+ranges = [[-3.0, 3.0], [-2.0, 2.0]]
+expression = "(w*x + b - y)^2"
+reduction = "mean"
+
+[data]
+columns = ["x", "y"]
+rows = [[0.0, 1.0], [1.0, 3.1], [2.0, 4.9], [3.0, 7.2]]
+
+[[runs]]
+label = "SGD, batch 2"
+optimizer = "sgd"
+start = [0.0, 0.0]
+params = { lr = 0.05 }
+batch = { size = 2, shuffle = true, drop_last = false, seed = 7 }
+"""
+
+
+def test_v2_with_inline_data_and_batch_round_trips(tmp_path):
+    preset = loads_preset(V2)
+    assert preset.surface.variables == ("w", "b") and preset.surface.ranges == ((-3.0, 3.0), (-2.0, 2.0))
+    assert preset.data.columns == ("x", "y") and len(preset.data.dataset) == 4 and preset.data.file is None
+    assert preset.runs[0].batch.size == 2 and preset.runs[0].batch.seed == 7
+    surface = preset.build_surface()
+    assert surface.value([2.0, 1.0]) == pytest.approx(((1 - 1) ** 2 + (3 - 3.1) ** 2 + (5 - 4.9) ** 2
+                                                      + (7 - 7.2) ** 2) / 4)
+    save_preset(preset, tmp_path / "fit.toml")
+    text = (tmp_path / "fit.toml").read_text()
+    assert 'variables = ["w", "b"]' in text and "rows = [\n  [0.0, 1.0]," in text
+    assert load_preset(tmp_path / "fit.toml") == preset
+
+
+def test_v2_data_file_is_relative_to_the_preset_and_kept_when_saved_beside_it(tmp_path):
+    (tmp_path / "lesson").mkdir()
+    (tmp_path / "lesson" / "points.csv").write_text("x,y\n0,1\n1,3\n")
+    text = V2.replace('columns = ["x", "y"]\nrows = [[0.0, 1.0], [1.0, 3.1], [2.0, 4.9], [3.0, 7.2]]',
+                      'file = "points.csv"')
+    (tmp_path / "lesson" / "fit.toml").write_text(text)
+    preset = load_preset(tmp_path / "lesson" / "fit.toml")
+    assert preset.data.dataset.rows.tolist() == [[0.0, 1.0], [1.0, 3.0]]
+    save_preset(preset, tmp_path / "lesson" / "copy.toml")
+    assert 'file = "points.csv"' in (tmp_path / "lesson" / "copy.toml").read_text()
+    save_preset(preset, tmp_path / "elsewhere.toml")
+    assert 'file = "lesson/points.csv"' in (tmp_path / "elsewhere.toml").read_text()
+    assert load_preset(tmp_path / "elsewhere.toml").data.dataset == preset.data.dataset
+    # data edited in the app is written inline: the CSV no longer holds it
+    from dataclasses import replace
+
+    from explorer.preset_schema import DataSpec
+    edited = replace(preset, data=DataSpec(preset.data.dataset.with_row(0, [0.0, 2.0]), preset.data.file))
+    save_preset(edited, tmp_path / "lesson" / "edited.toml")
+    assert "rows = [" in (tmp_path / "lesson" / "edited.toml").read_text()
+    with pytest.raises(PresetError) as caught:
+        loads_preset(text)  # a string has no folder for the relative path
+    assert caught.value.field == "data.file"
+
+
+def test_v2_bad_csv_names_the_preset_field_and_the_row_and_column(tmp_path):
+    (tmp_path / "points.csv").write_text("x,y\n0,1\n1,three\n")
+    (tmp_path / "fit.toml").write_text(V2.replace(
+        'columns = ["x", "y"]\nrows = [[0.0, 1.0], [1.0, 3.1], [2.0, 4.9], [3.0, 7.2]]', 'file = "points.csv"'))
+    with pytest.raises(PresetError) as caught:
+        load_preset(tmp_path / "fit.toml")
+    assert caught.value.field == "data.file"
+    assert "points.csv: row 3, column 'y': 'three' is not a number" in caught.value.problem
+
+
+V2_CORRUPT = [
+    ("start of wrong length", V2.replace("start = [0.0, 0.0]", "start = [0.0]"), "runs[0].start", "[w, b]"),
+    ("ranges of wrong length", V2.replace("ranges = [[-3.0, 3.0], [-2.0, 2.0]]", "ranges = [[-3.0, 3.0]]"),
+     "surface.ranges", "one per variable"),
+    ("variable twice", V2.replace('variables = ["w", "b"]', 'variables = ["w", "w"]'), "surface.variables",
+     "used twice"),
+    ("bad reduction", V2.replace('reduction = "mean"', 'reduction = "median"'), "surface.reduction", "mean"),
+    ("row too short", V2.replace("[1.0, 3.1]", "[1.0]"), "data.rows[1]", "2 numbers"),
+    ("text in a row", V2.replace("[2.0, 4.9]", '[2.0, "4.9"]'), "data.rows[2][1]", "must be a number"),
+    ("rows and file", V2.replace('columns = ["x", "y"]', 'columns = ["x", "y"]\nfile = "a.csv"'), "data",
+     "not both"),
+    ("column also a variable", V2.replace('columns = ["x", "y"]', 'columns = ["w", "y"]'), "data.columns",
+     "also a variable"),
+    ("batch without data", V2.split("[data]")[0] + V2.split("[data]")[1].split("\n\n", 1)[1].replace(
+        "(w*x + b - y)^2", "w^2 + b^2"), "runs[0].batch", "need data"),
+    ("batch size zero", V2.replace("size = 2", "size = 0"), "runs[0].batch.size", "1 to"),
+    ("unknown batch key", V2.replace("drop_last = false", "droplast = false"), "runs[0].batch.droplast",
+     "did you mean 'drop_last'"),
+    ("lr as an array", V2.replace("lr = 0.05", "lr = [0.1, 0.2]"), "runs[0].params.lr", "single value"),
+    ("empty lr array", V2.replace("lr = 0.05", "lr = []"), "runs[0].params.lr", "single value"),
+    ("betas of three", V2.replace('optimizer = "sgd"', 'optimizer = "adam"').replace(
+        "lr = 0.05", "lr = 0.05, betas = [0.9, 0.99, 0.9]"), "runs[0].params.betas", "2 numbers"),
+    ("undeclared parameter", V2.replace("(w*x + b - y)^2", "(k*w*x + b - y)^2"), "surface.expression",
+     "unknown name 'k'"),
+    ("too many steps in all", V2.replace('title = "Line fit"', 'title = "Line fit"\nsteps = 100000') + "".join(
+        '\n[[runs]]\noptimizer = "sgd"\nstart = [0.0, 0.0]\n' for _ in range(10)), "runs", "add up to"),
+    ("huge range", V2.replace("[-3.0, 3.0]", "[-1e308, 1e308]"), "surface.ranges[0]", "within"),
+]
+
+
+@pytest.mark.parametrize("what, text, field, words", V2_CORRUPT, ids=[case[0] for case in V2_CORRUPT])
+def test_v2_corrupt_file_names_field_and_problem(what, text, field, words, tmp_path):
+    path = tmp_path / "bad.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(PresetError) as caught:
+        load_preset(path)
+    assert caught.value.field == field
+    assert words in caught.value.problem
+
+
+def test_v2_any_number_of_variables(tmp_path):
+    for d in (1, 3, 10):
+        names = [f"x{i + 1}" for i in range(d)] if d > 1 else ["x"]
+        text = (f'format = "{FORMAT}"\nversion = 2\ntitle = "d={d}"\n\n[surface]\n'
+                f"variables = {names!r}\nranges = {[[-1.0, 1.0]] * d!r}\n".replace("'", '"')
+                + f'expression = "{" + ".join(f"{i + 1}*{n}^2" for i, n in enumerate(names))}"\n'
+                + f'minima = [{[0.0] * d!r}]\n\n[[runs]]\noptimizer = "sgd"\nstart = {[0.5] * d!r}\n'
+                + "params = { lr = 0.1 }\n")
+        preset = loads_preset(text)
+        assert preset.surface.ndim == d and preset.runs[0].start == (0.5,) * d
+        save_preset(preset, tmp_path / f"d{d}.toml")
+        assert load_preset(tmp_path / f"d{d}.toml") == preset

@@ -140,7 +140,7 @@ def test_simulate_takes_steps_tolerance_and_view_from_the_preset():
 
     preset = Preset(
         title="t", description="", tolerance=1e-6, steps=20,
-        surface=SurfaceSpec("x^2 + 10 y^2", (-2.0, 2.0), (-2.0, 2.0)),
+        surface=SurfaceSpec("x^2 + 10 y^2", ((-2.0, 2.0), (-2.0, 2.0))),
         runs=(RunSpec("slow", "sgd", (1.0, 1.0), {"lr": 0.001}),
               RunSpec("own budget", "sgd", (1.0, 1.0), {"lr": 0.001}, steps=7),
               RunSpec("too fast", "sgd", (0.5, 1.0), {"lr": 1.0}),

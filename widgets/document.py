@@ -53,7 +53,7 @@ def default_recovery_dir() -> Path:
 
 def new_preset() -> Preset:
     """What File ▸ New shows: the Rosenbrock valley with one plain gradient-descent run."""
-    surface = SurfaceSpec("(1 - x)^2 + 100 (y - x^2)^2", (-2.0, 2.0), (-1.0, 3.0), minima=((1.0, 1.0),))
+    surface = SurfaceSpec("(1 - x)^2 + 100 (y - x^2)^2", ((-2.0, 2.0), (-1.0, 3.0)), minima=((1.0, 1.0),))
     return Preset(title="Untitled", description="", surface=surface,
                   runs=(RunSpec("GD", "sgd", (-1.5, 2.0), {"lr": 1e-3}),), steps=1000)
 

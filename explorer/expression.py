@@ -35,6 +35,8 @@ MAX_LOG10 = 308.0
 MAX_VARIABLES = 20
 MAX_PARAMETERS = 16
 MAX_NAME_CHARS = 32
+# min/max of k arguments differentiate into products of k - 1 step functions per term: 8 keeps that fast.
+MAX_MINMAX_ARGS = 8
 
 
 @functools.cache
@@ -101,10 +103,10 @@ FUNCTIONS: dict[str, _Function] = {
     "abs": _fn(sympy.Abs, "abs(u)"),
     "Abs": _fn(sympy.Abs, "Abs(u)"),
     "sign": _fn(sympy.sign, "sign(u)"),
-    "min": _fn(sympy.Min, "min(a, b, …)", 2, 16),
-    "Min": _fn(sympy.Min, "Min(a, b, …)", 2, 16),
-    "max": _fn(sympy.Max, "max(a, b, …)", 2, 16),
-    "Max": _fn(sympy.Max, "Max(a, b, …)", 2, 16),
+    "min": _fn(sympy.Min, "min(a, b, …)", 2, MAX_MINMAX_ARGS),
+    "Min": _fn(sympy.Min, "Min(a, b, …)", 2, MAX_MINMAX_ARGS),
+    "max": _fn(sympy.Max, "max(a, b, …)", 2, MAX_MINMAX_ARGS),
+    "Max": _fn(sympy.Max, "Max(a, b, …)", 2, MAX_MINMAX_ARGS),
     "erf": _fn(sympy.erf, "erf(u)"),
     "erfc": _fn(sympy.erfc, "erfc(u)"),
     "sigmoid": _fn(_sigmoid, "sigmoid(u)"),
@@ -405,6 +407,13 @@ def _rewrite(text: str, tokens: list[_Token], names: _Names) -> tuple[str, list[
 
 def _num_log10(value: sympy.Expr) -> float:
     """log10 of |value| for a sympy number, without computing it exactly."""
+    if isinstance(value, sympy.Rational):  # exact: Python's log10 takes big integers
+        return -math.inf if value.p == 0 else math.log10(abs(value.p)) - math.log10(value.q)
+    if isinstance(value, sympy.Float):
+        import mpmath
+
+        mp = value._to_mpmath(53)
+        return -math.inf if mp == 0 else float(mpmath.log10(abs(mp)))
     try:
         v = abs(float(value))
     except (OverflowError, TypeError, ValueError):
@@ -491,24 +500,72 @@ class _Builder:
             elif kind == "/":
                 if right == 0:
                     self.fail(link, "division by zero")
-                right = 1 / right
+                right = self._apply(link, lambda r=right: 1 / r)
             terms.append(right)
-        return sympy.Add(*terms) if op in "+-" else sympy.Mul(*terms)
+        value = self._apply(node, lambda: sympy.Add(*terms) if op in "+-" else sympy.Mul(*terms))
+        if not value.free_symbols:
+            return self._numeric(node, value)
+        # the numbers sympy folded together (10^300 * 10^300 * x) must fit in floating point too
+        constant = value.as_coeff_Add()[0] if isinstance(value, sympy.Add) else value.as_coeff_Mul()[0]
+        if constant.is_Number and _num_log10(constant) > MAX_LOG10:
+            self.fail(node, f"the number {_short(constant)} in this part is too large for floating-point numbers")
+        return value
 
     def _power(self, node: ast.BinOp, base: sympy.Expr, exponent: sympy.Expr) -> sympy.Expr:
         if base.is_number and exponent.is_number:
+            if base.is_zero:
+                if exponent.is_negative:
+                    self.fail(node, "division by zero (0 to a negative power)")
+                return self._numeric(node, base**exponent)  # 0^0 = 1, 0^p = 0
             try:
                 size = float(exponent) * _num_log10(base)
             except (TypeError, ValueError, OverflowError):
                 size = math.inf
-            if size > MAX_LOG10 or math.isnan(size):
-                shown = "an astronomically large number" if not math.isfinite(size) else f"about 10^{size:.0f}"
-                self.fail(node, f"this power is too large to compute ({shown})")
-            if base == 0 and exponent.is_negative:
-                self.fail(node, "division by zero (0 to a negative power)")
-        elif exponent.is_number and _num_log10(exponent) > 12:
+            # |size| bounds the digits an exact power would have: (2/3)^(10^12) is as costly as 10^(10^11).
+            if not abs(size) <= MAX_LOG10:
+                if not math.isfinite(size):
+                    shown = "an astronomically large or small number"
+                else:
+                    shown = f"about 10^{size:.0f}"
+                which = "small" if size < 0 else "large"
+                self.fail(node, f"this power is too {which} for floating-point numbers ({shown})")
+            return self._numeric(node, self._apply(node, lambda: base**exponent))
+        if exponent.is_number and _num_log10(exponent) > 12:
             self.fail(node, "this exponent is too large")
-        return base**exponent
+        return self._apply(node, lambda: base**exponent)
+
+    def _apply(self, node: ast.AST, make):
+        """``make()``, with sympy's own refusals (comparing complex numbers, overflow…) blamed on ``node``."""
+        try:
+            return make()
+        except ExpressionError:
+            raise
+        except RecursionError:
+            self.fail(node, "this part is too complex to compute")
+        except (ArithmeticError, ValueError, TypeError, AttributeError, NotImplementedError, MemoryError) as exc:
+            words = str(exc).split("\n")[0][:80]
+            text = self.text[slice(*self.span(node))]
+            text = text if len(text) <= 30 else "this part"
+            self.fail(node, f"{text} cannot be computed ({words})" if words else f"{text} cannot be computed")
+
+    def _numeric(self, node: ast.AST, value: sympy.Expr) -> sympy.Expr:
+        """Check a constant (no variables, parameters or columns): real and within floating-point range."""
+        if value.free_symbols:
+            return value
+        if value.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo):
+            self.fail(node, "this part is undefined (division by zero or an infinite value)")
+        try:
+            number = complex(value.evalf(20))
+        except RecursionError:
+            self.fail(node, "this value is too large for floating-point numbers")
+        except (TypeError, ValueError, OverflowError, ArithmeticError):
+            self.fail(node, "this value is too large for floating-point numbers")
+        if abs(number.imag) > 1e-12 * max(abs(number.real), 1.0):
+            text = self.text[slice(*self.span(node))]
+            self.fail(node, f"{text} is not a real number (it is {_complex_words(number)})")
+        if not math.isfinite(number.real) or abs(number.real) > 1.7976931348623157e308:
+            self.fail(node, "this value is too large for floating-point numbers")
+        return value
 
     def _call(self, node: ast.Call, depth: int) -> sympy.Expr:
         if not isinstance(node.func, ast.Name):
@@ -525,7 +582,12 @@ class _Builder:
             want = str(fn.min_args) if fn.min_args == fn.max_args else f"{fn.min_args} to {fn.max_args}"
             self.fail(node, f"{name} takes {want} argument{'s' if fn.max_args > 1 else ''}: {fn.usage}")
         args = [self.build(a, depth + 1) for a in node.args]
-        return fn.build(*args)
+        if name == "log" and len(args) == 2:
+            base = args[1]
+            if base.is_number and not (base.is_positive and base != 1):
+                self.fail(node.args[1], "the base of a logarithm must be a positive number other than 1")
+        value = self._apply(node, lambda: fn.build(*args))
+        return self._numeric(node, value) if all(not a.free_symbols for a in args) else value
 
 
 def check_names(names: Iterable[str], what: str, *, taken: Iterable[str] = (), at_most: int = MAX_VARIABLES,
@@ -605,6 +667,16 @@ def parse_expression(text: str, parameters: Iterable[str] = (), *, variables: It
     except RecursionError:
         raise ExpressionError("the expression is nested too deeply", 0, len(text)) from None
     return _check_result(expr, text)
+
+
+def _short(number: sympy.Expr) -> str:
+    text = str(number)
+    return text if len(text) <= 20 else f"about 10^{_num_log10(number):.0f}" if math.isfinite(
+        _num_log10(number)) else "(astronomical)"
+
+
+def _complex_words(z: complex) -> str:
+    return f"{z.real:.4g} {'+' if z.imag >= 0 else '-'} {abs(z.imag):.4g}i"
 
 
 def _syntax_error(exc: SyntaxError, text: str, where: list[int]) -> ExpressionError:

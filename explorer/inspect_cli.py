@@ -15,7 +15,7 @@ import sympy
 from explorer.critical import critical_points
 from explorer.data import DataError, read_csv
 from explorer.expression import ExpressionError, check_names
-from explorer.surface import compile_surface
+from explorer.surface import check_defined, compile_surface
 
 __all__ = ["inspect_main"]
 
@@ -156,6 +156,7 @@ def inspect_main(argv: list[str] | None = None) -> int:
             raise _UsageError("--sum needs --data")
         surface = compile_surface(args.expression, params or None, variables=variables, data=data,
                                   reduction="sum" if args.sum else "mean")
+        check_defined(surface, ranges)
     except SystemExit as exc:  # --help
         return int(exc.code or 0)
     except _UsageError as exc:

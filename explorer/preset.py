@@ -110,6 +110,7 @@ def loads_preset(text: str, source: str = "<string>", base_dir: str | None = Non
         raise _too_large(source)
     if not text.strip():
         raise PresetError(source, "", f'is empty; a preset starts with format = "{FORMAT}"')
+    _check_nesting(text, source)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
@@ -119,6 +120,39 @@ def loads_preset(text: str, source: str = "<string>", base_dir: str | None = Non
         at = f" at line {where[1]}, column {where[2]}" if where else ""
         raise PresetError(source, "", f"is not valid TOML{at}: {message}") from e
     return preset_from_dict(data, source, base_dir)
+
+
+MAX_NESTING = 8  # a preset needs 4: [view] parameter_ranges.a = [low, high]
+_STRING = re.compile(r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:[^"\\\n]|\\.)*"|\'[^\'\n]*\'|#[^\n]*')
+_DOTTED = re.compile(r"[A-Za-z0-9_\-\"]+(?:[ \t]*\.[ \t]*[A-Za-z0-9_\-\"]+)+")
+
+
+def _check_nesting(text: str, source: object) -> None:
+    """Refuse TOML nested deeper than :data:`MAX_NESTING` before parsing it.
+
+    With strings and comments blanked out, counts the parts of dotted keys and table headers
+    (``[a.b.c]``, ``a.b.c = 1``) and the open ``[``/``{`` of arrays and inline tables. Deep nesting costs the
+    parser (its key bookkeeping grows with the square of the depth) and every later copy of the table
+    recursion and memory out of proportion to the file's size.
+    """
+    skeleton = _STRING.sub(lambda m: '""' if m.group(0)[0] in "\"'" else "", text)
+    worst, where = 0, 0
+    for m in _DOTTED.finditer(skeleton):
+        parts = m.group(0).count(".") + 1
+        if parts > worst:
+            worst, where = parts, m.start()
+    depth = 0
+    for i, c in enumerate(skeleton):
+        if c in "[{":
+            depth += 1
+            if depth > worst:
+                worst, where = depth, i
+        elif c in "]}":
+            depth -= 1
+    if worst > MAX_NESTING:
+        line = skeleton.count("\n", 0, where) + 1
+        raise PresetError(source, "", f"is nested {worst} levels deep at line {line}; a preset needs at most "
+                                      f"{MAX_NESTING}")
 
 
 def preset_from_dict(data: Any, path: object = "<dict>", base_dir: str | None = None) -> Preset:

@@ -20,7 +20,7 @@ from explorer.data import MAX_ROWS, DataError, Dataset, make_dataset, read_csv
 from explorer.expression import DEFAULT_VARIABLES, MAX_VARIABLES, ExpressionError, check_names
 from explorer.expression import MAX_LENGTH as MAX_EXPRESSION_CHARS
 from explorer.runs import Batch, Noise, RunSpec, Schedule
-from explorer.surface import compile_surface
+from explorer.surface import DEFAULT_TIMEOUT, check_defined, compile_surface
 
 FORMAT = "gradient-descent-explorer/preset"
 VERSION = 2
@@ -121,8 +121,9 @@ class Preset:
     data: DataSpec | None = None
     version: int = VERSION
 
-    def build_surface(self, *, timeout: float | None = None):
-        """Compile this preset's :class:`~explorer.surface.Surface` (raises ExpressionError)."""
+    def build_surface(self, *, timeout: float | None = DEFAULT_TIMEOUT):
+        """Compile this preset's :class:`~explorer.surface.Surface` (raises ExpressionError), its symbolic work
+        time- and memory-limited (see :func:`explorer.surface.compile_surface`)."""
         spec = self.surface
         return compile_surface(spec.expression, spec.parameters, variables=spec.variables,
                                data=self.data.dataset if self.data is not None else None,
@@ -373,7 +374,7 @@ def _check_data(c: _Checker, data: object, surface: SurfaceSpec, base_dir: str |
 def _compile(c: _Checker, preset: Preset) -> None:
     expression = preset.surface.expression
     try:
-        preset.build_surface()
+        check_defined(preset.build_surface(), preset.surface.ranges)
     except ExpressionError as e:
         start, end = e.start, max(e.end, e.start + 1)
         excerpt = expression[start:end] if e.end > e.start or e.start < len(expression) else ""

@@ -17,10 +17,9 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import sympy
 
-from explorer.evaluate import Evaluator
 from explorer.expression import DEFAULT_VARIABLES, ExpressionError, check_names, parse_expression, symbol
 
-__all__ = ["Surface", "Symbolic", "compile_surface", "symbolic", "ExpressionError"]
+__all__ = ["Surface", "Symbolic", "check_defined", "compile_surface", "symbolic", "ExpressionError"]
 
 DEFAULT_PARAMETER_VALUE = 1.0
 
@@ -81,14 +80,43 @@ def symbolic(text: str, parameter_names: tuple[str, ...] = (), *, variables=DEFA
     declared = [p for p in parameter_names if p in used and p not in variables and p not in columns]
     free = sorted(used - set(variables) - set(columns) - set(declared), key=lambda n: _first_use(text, n))
     xs = [symbol(v) for v in variables]
-    grad = tuple(_drop_distributions(sympy.diff(expr, v)) for v in xs)
     d = len(xs)
-    hess = [[sympy.S.Zero] * d for _ in range(d)]
-    for i in range(d):
-        for j in range(i, d):  # ∂²f/∂x_j∂x_i = ∂²f/∂x_i∂x_j (Schwarz): each pair once
-            hess[i][j] = hess[j][i] = _drop_distributions(sympy.diff(grad[i], xs[j]))
+    budget = _Budget(text)
+    budget.add(expr)
+    try:
+        grad = tuple(budget.add(_drop_distributions(sympy.diff(expr, v))) for v in xs)
+        hess = [[sympy.S.Zero] * d for _ in range(d)]
+        for i in range(d):
+            for j in range(i, d):  # ∂²f/∂x_j∂x_i = ∂²f/∂x_i∂x_j (Schwarz): each pair once
+                hess[i][j] = hess[j][i] = budget.add(_drop_distributions(sympy.diff(grad[i], xs[j])))
+    except ExpressionError:
+        raise
+    except RecursionError:
+        raise ExpressionError("this expression is too complex to differentiate", 0, len(text)) from None
+    except (ArithmeticError, ValueError, TypeError, AttributeError, NotImplementedError) as exc:
+        raise ExpressionError(f"this expression cannot be differentiated ({str(exc)[:80]})", 0, len(text)) from None
     return Symbolic(text, expr, (*declared, *free), grad, tuple(tuple(r) for r in hess), tuple(variables),
                     tuple(c for c in columns if c in used))
+
+
+MAX_DERIVATIVE_NODES = 60_000
+
+
+class _Budget:
+    """Counts the nodes of f, ∇f and H as they are made; past :data:`MAX_DERIVATIVE_NODES` the expression is
+    refused, so compiling and evaluating it stays fast (the largest built-in lesson needs about 8,300)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.used = 0
+
+    def add(self, e: sympy.Expr) -> sympy.Expr:
+        for _ in sympy.preorder_traversal(e):
+            self.used += 1
+            if self.used > MAX_DERIVATIVE_NODES:
+                raise ExpressionError(f"this expression's derivatives are too large to compute with (more than "
+                                      f"{MAX_DERIVATIVE_NODES:,} operations); simplify it", 0, len(self.text))
+        return e
 
 
 def _first_use(text: str, name: str) -> int:
@@ -109,7 +137,7 @@ class Surface:
     """
 
     symbolic: Symbolic
-    evaluator: Evaluator = field(repr=False)
+    evaluator: object = field(repr=False)  # an explorer.evaluate.Evaluator
     parameters: dict[str, float] = field(default_factory=dict)
     data: object = None
     reduction: str = "mean"
@@ -196,8 +224,11 @@ def _check_data(sym: Symbolic, data) -> None:
         raise ExpressionError(f"the data has no column {', '.join(missing)}", 0, len(sym.text))
 
 
+DEFAULT_TIMEOUT = 5.0  # seconds of symbolic work allowed to a formula (in a worker process, memory-capped)
+
+
 def compile_surface(text: str, parameters: Mapping[str, float] | None = None, *, variables=DEFAULT_VARIABLES,
-                    data=None, reduction: str = "mean", timeout: float | None = None,
+                    data=None, reduction: str = "mean", timeout: float | None = DEFAULT_TIMEOUT,
                     free_parameters: bool = True) -> Surface:
     """Compile typed text into a :class:`Surface`.
 
@@ -208,9 +239,10 @@ def compile_surface(text: str, parameters: Mapping[str, float] | None = None, *,
         parameters with value 1.0.
     variables : the coordinates being optimised, in order (1 to 20 names).
     data : an :class:`explorer.data.Dataset` or None. reduction : "mean" or "sum" over its rows.
-    timeout : seconds allowed for the symbolic work. ``None`` works in this process; a number runs the
-        parse and differentiation in a separate process (see :mod:`explorer.compile_worker`) and raises
-        ``ExpressionError("… too complex …")`` when it takes longer — use this from a GUI.
+    timeout : seconds allowed for the symbolic work (default :data:`DEFAULT_TIMEOUT`). The parse and
+        differentiation run in a separate, memory-capped process (see :mod:`explorer.compile_worker`), which
+        is stopped with ``ExpressionError("… too complex …")`` when it takes longer. ``None`` works in this
+        process without limits: only for formulas you trust (benchmarks measure the work itself that way).
     free_parameters : when False, every name besides the variables and columns must be in ``parameters``
         (preset files declare theirs: an undeclared name there is a typo).
 
@@ -234,6 +266,8 @@ def compile_surface(text: str, parameters: Mapping[str, float] | None = None, *,
                                     free_parameters=free_parameters)
     _check_data(sym, data)
     params = {n: values.get(n, DEFAULT_PARAMETER_VALUE) for n in sym.parameter_names}
+    from explorer.evaluate import Evaluator  # the numeric engine: not needed by the compile worker
+
     try:
         evaluator = Evaluator(sym, params, data, reduction)
     except ExpressionError:
@@ -241,3 +275,27 @@ def compile_surface(text: str, parameters: Mapping[str, float] | None = None, *,
     except Exception as exc:  # a printer gap must not crash the app
         raise ExpressionError(f"this expression cannot be evaluated numerically ({exc})", 0, len(text)) from None
     return Surface(sym, evaluator, params, data, reduction)
+
+
+def check_defined(surface: Surface, ranges) -> None:
+    """Raise :class:`ExpressionError` when f is undefined (nan) or infinite at every sampled point of the box
+    ``ranges`` (one (min, max) per variable): ``acos(2 + x^2)``, ``log(-1 - x^2)``, ``sqrt(-x^2 - 1)`` type
+    every number in and still show nothing, so say so instead of drawing an empty map.
+
+    Samples a 16 × 16 grid for two variables (256 points otherwise; seeded, reproducible).
+    """
+    lo = np.array([r[0] for r in ranges], dtype=float)
+    hi = np.array([r[1] for r in ranges], dtype=float)
+    d = lo.size
+    if d == 2:
+        axes = [np.linspace(lo[j], hi[j], 16) for j in range(2)]
+        points = np.stack(np.meshgrid(*axes), axis=-1).reshape(-1, 2)
+    else:
+        points = lo + np.random.default_rng(0).random((256, d)) * (hi - lo)
+        points[0] = (lo + hi) / 2
+    values = surface.value(points)
+    if not np.isfinite(values).any():
+        what = "undefined (not a real number)" if np.isnan(values).all() else "infinite or undefined"
+        box = " × ".join(f"[{a:g}, {b:g}]" for a, b in zip(lo, hi))
+        raise ExpressionError(f"f is {what} everywhere in the view {box}: check square roots and logarithms "
+                              f"of negative numbers, and asin/acos outside [-1, 1]", 0, len(surface.text))

@@ -117,7 +117,7 @@ REFUSED = [
     ("atan2(x)", 0, 8, "atan2 takes 2 arguments"),
     ("sin(x, y)", 0, 9, "sin takes 1 argument"),
     ("1/0 + x", 0, 3, "division by zero"),
-    ("sqrt(-1) x", None, None, "imaginary"),
+    ("sqrt(-1) x", 0, 8, "not a real number"),
     ("x % 2", 2, 3, "remainder"),
     ("x == y", 2, 3, "'=' is not allowed"),
     ("1.2.3", 0, 4, "two decimal points"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from explorer import compile_surface
+from explorer import ExpressionError, compile_surface
 
 STANDARD = {
     "rosenbrock": ("(1-x)^2 + 100(y-x^2)^2", (-1.5, 1.5), (-0.5, 2)),
@@ -78,9 +78,11 @@ def test_non_finite_values_come_back_without_warnings():
 
 
 def test_complex_intermediate_becomes_nan_not_complex():
-    s = compile_surface("(-1)^(1/3) + x")  # sympy keeps it symbolic; Python would make it complex
-    v = s.value([[0.0, 0.0]])
-    assert v.dtype == np.float64
+    s = compile_surface("(x - 5)^(1/3) + y")  # a cube root of a negative number is complex in sympy and numpy
+    v = s.value([[0.0, 0.0], [13.0, 1.0]])
+    assert v.dtype == np.float64 and np.isnan(v[0]) and v[1] == pytest.approx(3.0)
+    with pytest.raises(ExpressionError, match="not a real number"):
+        compile_surface("(-1)^(1/3) + x")  # a constant: refused where it was typed
 
 
 def test_latex_is_available_for_f_gradient_and_hessian():

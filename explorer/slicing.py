@@ -54,6 +54,7 @@ __all__ = ["METHODS", "ANCHORS", "SliceError", "SliceSpec", "Anchor", "SlicePlan
 METHODS = ("coordinates", "pca", "eigen", "random")
 ANCHORS = ("racer", "critical", "point")
 MAX_SEED = 2**32 - 1
+BOX_SCALE = 100.0  # as explorer.simulation: a point this many half-widths from the view's centre has diverged
 _REPEATED = 1e-9   # eigenvalues closer than this times max |λ| count as one (repeated) eigenvalue
 
 
@@ -224,6 +225,8 @@ def find_anchor(spec: SliceSpec, ranges: Sequence[Sequence[float]], *, racer_poi
         point = np.asarray(racer_points[i], dtype=float).reshape(d).copy()
         who = f"the selected racer's point at step {step} ({label})" if spec.racer is None \
             else f"{label}'s point at step {step}"
+        if not np.all(np.isfinite(point)):   # a diverged racer's last point may be inf or nan
+            return Anchor(centre, f"the centre of the view ({who} is not finite: the run diverged)")
         return Anchor(point, who)
     return Anchor(centre, "the centre of the view (no racer selected)" if spec.racer is None
                   else f"the centre of the view (there is no racer {i + 1})")
@@ -446,8 +449,8 @@ def resolve_slice(spec: SliceSpec, surface, ranges: Sequence[Sequence[float]], a
 
     surface : the d-variable surface (its ``variable_names``; ``gradient``/``hessian`` at the anchor for
         "eigen"). ranges : one (min, max) per variable, the view box. anchor : an :class:`Anchor` from
-        :func:`find_anchor`, or a point (d,). paths : for "pca", each racer's points (k_i, d) (non-finite
-        rows, e.g. a diverged end, are left out).
+        :func:`find_anchor`, or a point (d,). paths : for "pca", each racer's points (k_i, d); points outside
+        the view box enlarged 100x (where the engine calls a run diverged) and non-finite ones are left out.
     Raises :class:`SliceError` (message says what to do) for one variable, unknown variable names, a PCA
     without moving paths, or a non-finite Hessian at the anchor.
     """
@@ -459,8 +462,8 @@ def resolve_slice(spec: SliceSpec, surface, ranges: Sequence[Sequence[float]], a
     if d < 2:
         raise SliceError("", "a surface of one variable has no plane to slice: the view is the curve f(x)")
     if not isinstance(anchor, Anchor):
-        anchor = Anchor(np.asarray(anchor, dtype=float).reshape(-1), "")
-        anchor = Anchor(anchor.point, f"the point {format_point(anchor.point)}")
+        point = np.asarray(anchor, dtype=float).reshape(-1)
+        anchor = Anchor(point, f"the point {format_point(point)}")
     a = np.asarray(anchor.point, dtype=float).reshape(-1)
     if a.size != d or not np.all(np.isfinite(a)):
         raise SliceError("anchor", f"must be {d} finite numbers, got {format_point(a)}")
@@ -486,7 +489,10 @@ def resolve_slice(spec: SliceSpec, surface, ranges: Sequence[Sequence[float]], a
         rows = [np.asarray(p, dtype=float).reshape(-1, d) for p in paths]
         n_racers = sum(1 for r in rows if r.shape[0])
         pts = np.concatenate(rows) if rows else np.empty((0, d))
-        pts = pts[np.all(np.isfinite(pts), axis=1)]
+        # points a diverged racer reached far outside the view (100x the box, as the engine's "diverged")
+        # would swamp the others, and may overflow the squares: left out, like non-finite ones
+        with np.errstate(all="ignore"):
+            pts = pts[np.all(np.abs(pts - box_centre) <= BOX_SCALE * (hi - lo) / 2, axis=1)]
         if pts.shape[0] < 2:
             raise SliceError("method", "the PCA plane needs the racers' paths: add a racer, or choose another "
                                        "method")

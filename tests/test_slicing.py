@@ -288,3 +288,19 @@ def test_a_slice_round_trips_through_a_presets_view_table(spec):
     saved = dumps_preset(replace(preset, view={"slice": table}))
     assert "[view.slice]" in saved
     assert SliceSpec.from_dict(loads_preset(saved).view["slice"]) == spec
+
+
+def test_a_diverged_racer_neither_breaks_the_pca_plane_nor_anchors_the_slice_at_infinity():
+    s = compile_surface("x^2 + y^2 + 10*z^2", variables=("x", "y", "z"))
+    ranges = [(-1, 1)] * 3
+    calm = simulate_run(s, RunSpec("calm", "sgd", (0.9, 0.5, 0.0), {"lr": 0.05}), steps=200, bounds=ranges)
+    wild = simulate_run(s, RunSpec("wild", "sgd", (0.9, 0.5, 0.3), {"lr": 0.25}), steps=500, bounds=ranges)
+    assert wild.status == "diverged" and np.abs(wild.points[-1, 2]) > 100
+    plane = resolve_slice(SliceSpec(method="pca"), s, ranges, calm.points[0], paths=[calm.points, wild.points])
+    assert np.all(np.isfinite(plane.basis)) and np.all(np.isfinite(plane.ranges))
+    assert max(abs(v) for r in plane.ranges for v in r) < 100          # the far-off points are not in the view
+    gone = np.array([np.inf, 0.0, 0.0])
+    a = find_anchor(SliceSpec(), ranges, racer_points=[gone], racer_labels=["wild"], selected=0, step=60)
+    assert np.array_equal(a.point, [0, 0, 0])
+    assert a.text == ("the centre of the view (the selected racer's point at step 60 (wild) is not finite: "
+                      "the run diverged)")

@@ -532,6 +532,10 @@ class _Builder:
             return self._numeric(node, self._apply(node, lambda: base**exponent))
         if exponent.is_number and _num_log10(exponent) > 12:
             self.fail(node, "this exponent is too large")
+        if base.is_number and base.is_negative:
+            text = self.text[slice(*self.span(node.left))]
+            self.fail(node, f"a negative number to a variable power is not a real number ({text} to a "
+                            f"fractional power is complex); use abs({text}) or a positive base")
         return self._apply(node, lambda: base**exponent)
 
     def _apply(self, node: ast.AST, make):

@@ -137,22 +137,32 @@ def _check_nesting(text: str, source: object) -> None:
     """
     skeleton = _STRING.sub(lambda m: '""' if m.group(0)[0] in "\"'" else "", text)
     worst, where = 0, 0
-    for m in _DOTTED.finditer(skeleton):
+    for m in _DOTTED.finditer(skeleton):  # a long dotted chain anywhere (inline tables included)
         parts = m.group(0).count(".") + 1
         if parts > worst:
-            worst, where = parts, m.start()
-    depth = 0
-    for i, c in enumerate(skeleton):
-        if c in "[{":
-            depth += 1
-            if depth > worst:
-                worst, where = depth, i
-        elif c in "]}":
-            depth -= 1
+            worst, where = parts, skeleton.count("\n", 0, m.start())
+    table = key = depth = 0
+    for number, line in enumerate(skeleton.split("\n")):
+        stripped = line.lstrip()
+        if depth == 0 and stripped.startswith("["):
+            table = stripped.strip("[").split("]")[0].count(".") + 1
+            key = 0
+            if table > worst:
+                worst, where = table, number
+            continue
+        if depth == 0:
+            head = stripped.split("=", 1)
+            key = head[0].count(".") + 1 if len(head) == 2 else 0
+        for c in line:
+            if c in "[{":
+                depth += 1
+                if table + key + depth > worst:
+                    worst, where = table + key + depth, number
+            elif c in "]}":
+                depth -= 1
     if worst > MAX_NESTING:
-        line = skeleton.count("\n", 0, where) + 1
-        raise PresetError(source, "", f"is nested {worst} levels deep at line {line}; a preset needs at most "
-                                      f"{MAX_NESTING}")
+        raise PresetError(source, "", f"is nested {worst} levels deep at line {where + 1}; a preset needs at "
+                                      f"most {MAX_NESTING}")
 
 
 def preset_from_dict(data: Any, path: object = "<dict>", base_dir: str | None = None) -> Preset:

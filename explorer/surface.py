@@ -95,6 +95,8 @@ def symbolic(text: str, parameter_names: tuple[str, ...] = (), *, variables=DEFA
         raise ExpressionError("this expression is too complex to differentiate", 0, len(text)) from None
     except (ArithmeticError, ValueError, TypeError, AttributeError, NotImplementedError) as exc:
         raise ExpressionError(f"this expression cannot be differentiated ({str(exc)[:80]})", 0, len(text)) from None
+    if any(g.has(sympy.I) for g in grad):
+        raise ExpressionError("the derivatives of this expression are not real numbers", 0, len(text))
     return Symbolic(text, expr, (*declared, *free), grad, tuple(tuple(r) for r in hess), tuple(variables),
                     tuple(c for c in columns if c in used))
 

@@ -234,14 +234,20 @@ def preset_to_dict(preset: Preset, base_dir: str | None = None) -> dict[str, Any
 
 
 def _data_entry(spec: DataSpec, base_dir: str | None) -> dict[str, Any]:
+    entry: dict[str, Any] = {"columns": list(spec.columns), "rows": spec.dataset.rows.tolist()}
     if spec.file is not None and base_dir is not None:
         try:
             unchanged = read_csv(spec.file) == spec.dataset
         except DataError:
             unchanged = False
         if unchanged:
-            return {"file": os.path.relpath(spec.file, base_dir).replace(os.sep, "/")}
-    return {"columns": list(spec.columns), "rows": spec.dataset.rows.tolist()}
+            entry = {"file": os.path.relpath(spec.file, base_dir).replace(os.sep, "/")}
+    for key in ("prediction", "show", "on_map"):
+        if getattr(spec, key) is not None:
+            entry[key] = getattr(spec, key)
+    if spec.standardise:
+        entry["standardise"] = list(spec.standardise)
+    return entry
 
 
 def _plain(value: Any, at: str) -> Any:
@@ -286,7 +292,7 @@ def _tidy_toml(data: dict[str, Any]) -> str:
     out += ["", "[surface]"] + [f"{_key(k)} = {_inline(v)}" for k, v in data["surface"].items()]
     if "data" in data:
         out += ["", "[data]"]
-        for k, v in data["data"].items():
+        for k, v in sorted(data["data"].items(), key=lambda kv: kv[0] == "rows"):  # the long rows last
             if k == "rows":
                 out += ["rows = ["] + [f"  {_inline(row)}," for row in v] + ["]"]
             else:

@@ -13,7 +13,7 @@ import difflib
 import math
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from explorer.data import MAX_ROWS, DataError, Dataset, make_dataset, read_csv
@@ -90,14 +90,41 @@ class SurfaceSpec:
 
 @dataclass(frozen=True)
 class DataSpec:
-    """A comparison's data: the rows, and the absolute path of the CSV file they were read from, if any."""
+    """A comparison's data and how to show the model's fit to it.
+
+    dataset : the rows as given (raw). file : absolute path of the CSV they were read from, or None.
+    prediction : the model's output for one example, a formula in the variables, parameters and columns
+        (``"w*x + b"``, ``"sigmoid(w*age + b)"``), drawn in the data pane; None when there is none.
+    show : the two columns the data pane plots (horizontal, vertical); default the first two.
+    on_map : two columns that are coordinates in the plane of the two variables (the depot's customers):
+        the data are drawn on the map itself and can be dragged there. Needs exactly two variables.
+    standardise : columns rescaled to mean 0 and standard deviation 1 before the loss sees them ("feature
+        scaling": it rounds the contours). The surface is built from :attr:`model_dataset`.
+    """
 
     dataset: Dataset
     file: str | None = None
+    prediction: str | None = None
+    show: tuple[str, str] | None = None
+    on_map: tuple[str, str] | None = None
+    standardise: tuple[str, ...] = ()
 
     @property
     def columns(self) -> tuple[str, ...]:
         return self.dataset.columns
+
+    @property
+    def shown(self) -> tuple[str, str]:
+        """The data pane's two columns (the first two when ``show`` is not set; one column twice if that is all)."""
+        if self.show is not None:
+            return self.show
+        cols = self.dataset.columns
+        return (cols[0], cols[1] if len(cols) > 1 else cols[0])
+
+    @property
+    def model_dataset(self) -> Dataset:
+        """The rows the loss is averaged over: :attr:`dataset` with the ``standardise`` columns rescaled."""
+        return self.dataset.standardised(self.standardise) if self.standardise else self.dataset
 
 
 @dataclass(frozen=True)
@@ -126,7 +153,7 @@ class Preset:
         time- and memory-limited (see :func:`explorer.surface.compile_surface`)."""
         spec = self.surface
         return compile_surface(spec.expression, spec.parameters, variables=spec.variables,
-                               data=self.data.dataset if self.data is not None else None,
+                               data=self.data.model_dataset if self.data is not None else None,
                                reduction=spec.reduction, timeout=timeout, free_parameters=False)
 
 
@@ -136,7 +163,7 @@ class Preset:
 TOP_KEYS = ("format", "version", "title", "description", "tolerance", "steps", "surface", "data", "runs",
             "view")
 SURFACE_KEYS = ("variables", "ranges", "expression", "reduction", "parameters", "minima")
-DATA_KEYS = ("columns", "rows", "file")
+DATA_KEYS = ("columns", "rows", "file", "prediction", "show", "on_map", "standardise")
 RUN_KEYS = ("label", "optimizer", "start", "steps", "color", "params", "noise", "schedule", "visible", "batch")
 NOISE_KEYS = ("std", "seed")
 BATCH_KEYS = ("size", "shuffle", "drop_last", "seed")
@@ -368,7 +395,44 @@ def _check_data(c: _Checker, data: object, surface: SurfaceSpec, base_dir: str |
     clash = [n for n in spec.columns if n in surface.variables or n in surface.parameters]
     if clash:
         c.fail("data.columns", f"'{clash[0]}' is also a variable or parameter name; rename one of them")
-    return spec
+    return _check_data_view(c, data, spec, surface)
+
+
+def _column_list(c: _Checker, value: object, at: str, columns: tuple[str, ...], count: int | None) -> tuple:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value) or (
+            count is not None and len(value) != count):
+        want = f"{count} column names" if count else "an array of column names"
+        c.fail(at, f"must be {want} like {list(columns[:count or 1])}, not {_shown(value)}")
+    for name in value:
+        if name not in columns:
+            c.fail(at, f"'{name}' is not a data column{did_you_mean(name, columns)}; the columns are "
+                       f"{', '.join(columns)}")
+    return tuple(value)
+
+
+def _check_data_view(c: _Checker, data: dict, spec: DataSpec, surface: SurfaceSpec) -> DataSpec:
+    """The data pane's settings: prediction formula, shown columns, columns on the map, standardised ones."""
+    columns = spec.columns
+    prediction = None
+    if "prediction" in data:
+        prediction = c.string(data["prediction"], "data.prediction", MAX_EXPRESSION_CHARS, empty_ok=False)
+        from explorer.data_models import compile_prediction
+
+        try:
+            compile_prediction(prediction, surface.variables, tuple(surface.parameters), columns)
+        except ExpressionError as e:
+            c.fail("data.prediction", f"{e.message} at characters {e.start}–{e.end}")
+    show = None if "show" not in data else _column_list(c, data["show"], "data.show", columns, 2)
+    on_map = None
+    if "on_map" in data:
+        on_map = _column_list(c, data["on_map"], "data.on_map", columns, 2)
+        if len(surface.variables) != 2:
+            c.fail("data.on_map", f"needs a surface of exactly 2 variables to draw the data on its map, not "
+                                  f"{len(surface.variables)}")
+    standardise = ()
+    if "standardise" in data:
+        standardise = _column_list(c, data["standardise"], "data.standardise", columns, None)
+    return replace(spec, prediction=prediction, show=show, on_map=on_map, standardise=standardise)
 
 
 def _compile(c: _Checker, preset: Preset) -> None:

@@ -123,3 +123,81 @@ def test_column_names_must_match_the_data():
         compile_surface("(w*x + b - y)^2", variables=("w", "b"), free_parameters=False)
     with pytest.raises(ExpressionError, match="did you mean"):
         compile_surface("(w*xx + b - y)^2", variables=("w", "b"), data=Dataset(("xx1", "y"), data.rows))
+
+
+# --------------------------------------------------------------------------------------------------------
+# The model's prediction, the data pane's settings in a preset, and the one-click models.
+
+def test_prediction_formula_evaluates_on_columns():
+    from explorer.data_models import compile_prediction
+
+    p = compile_prediction("sigmoid(w*age + b)", ("w", "b"), (), ("age", "readmitted"))
+    assert p.inputs == ("age",)
+    out = p([0.1, -5.0], {}, {"age": np.array([0.0, 50.0, 100.0])})
+    assert out == pytest.approx(1 / (1 + np.exp(-np.array([-5.0, 0.0, 5.0]))))
+    with pytest.raises(ExpressionError, match="unknown name 'height'"):
+        compile_prediction("w*height + b", ("w", "b"), (), ("age",))
+
+
+@pytest.mark.parametrize("key,x,y", [("linear", "x", "y"), ("logistic", "age", "readmitted"), ("distance", "cx", "cy")])
+def test_templates_make_valid_presets_whose_loss_matches_the_model(key, x, y):
+    from explorer.data_models import template
+    from explorer.preset import loads_preset
+
+    t = template(key).apply(x, y)
+    rows = [[0.0, 1.0], [1.0, 0.0], [2.0, 1.0], [3.0, 1.0]]
+    q = lambda v: '"' + v + '"'  # noqa: E731
+    text = (f'format = "gradient-descent-explorer/preset"\nversion = 2\ntitle = "{key}"\n[surface]\n'
+            f"variables = [{', '.join(map(q, t['variables']))}]\nranges = {[list(r) for r in t['ranges']]}\n"
+            f"expression = {q(t['expression'])}\n[data]\ncolumns = [{q(x)}, {q(y)}]\nrows = {rows}\n"
+            + (f"prediction = {q(t['prediction'])}\n" if t["prediction"] else "")
+            + (f"on_map = [{q(x)}, {q(y)}]\n" if t["on_map"] else "")
+            + f'[[runs]]\noptimizer = "sgd"\nstart = {list(t["start"])}\nparams = {{ lr = 0.1 }}\n')
+    preset = loads_preset(text)
+    s = preset.build_surface()
+    theta = np.array([0.7, -0.3])
+    xs, ys = np.array(rows).T
+    if key == "linear":
+        expected = np.mean((0.7 * xs - 0.3 - ys) ** 2)
+    elif key == "logistic":
+        prob = 1 / (1 + np.exp(-(0.7 * xs - 0.3)))
+        expected = -np.mean(ys * np.log(prob) + (1 - ys) * np.log(1 - prob))
+    else:
+        expected = np.mean(np.hypot(0.7 - xs, -0.3 - ys))
+    assert s.value(theta) == pytest.approx(expected, rel=1e-12)
+    assert preset.data.on_map == ((x, y) if key == "distance" else None)
+
+
+def test_standardised_columns_change_the_loss_and_round_trip(tmp_path):
+    from explorer.preset import load_preset, loads_preset, save_preset
+
+    text = ('format = "gradient-descent-explorer/preset"\nversion = 2\ntitle = "scaling"\n[surface]\n'
+            'variables = ["w", "b"]\nranges = [[-3.0, 3.0], [-3.0, 3.0]]\nexpression = "(w*x + b - y)^2"\n'
+            '[data]\ncolumns = ["x", "y"]\nrows = [[100.0, 1.0], [200.0, 2.0], [300.0, 3.5]]\n'
+            'standardise = ["x"]\nprediction = "w*x + b"\nshow = ["x", "y"]\n'
+            '[[runs]]\noptimizer = "sgd"\nstart = [0.0, 0.0]\nparams = { lr = 0.1 }\n')
+    preset = loads_preset(text)
+    s = preset.build_surface()
+    z = (np.array([100.0, 200.0, 300.0]) - 200.0) / np.std([100.0, 200.0, 300.0])
+    assert s.value([1.0, 2.0]) == pytest.approx(np.mean((z + 2.0 - np.array([1.0, 2.0, 3.5])) ** 2))
+    assert preset.data.dataset.column("x").tolist() == [100.0, 200.0, 300.0]  # the raw rows are kept
+    save_preset(preset, tmp_path / "s.toml")
+    assert load_preset(tmp_path / "s.toml") == preset
+
+
+@pytest.mark.parametrize("extra,field,words", [
+    ('prediction = "w*z + b"\n', "data.prediction", "unknown name 'z'"),
+    ('show = ["x"]\n', "data.show", "2 column names"),
+    ('show = ["x", "q"]\n', "data.show", "'q' is not a data column"),
+    ('standardise = ["yy"]\n', "data.standardise", "did you mean 'y'"),
+])
+def test_data_view_settings_are_validated(extra, field, words):
+    from explorer.preset import PresetError, loads_preset
+
+    text = ('format = "gradient-descent-explorer/preset"\nversion = 2\ntitle = "t"\n[surface]\n'
+            'variables = ["w", "b"]\nranges = [[-3.0, 3.0], [-3.0, 3.0]]\nexpression = "(w*x + b - y)^2"\n'
+            f'[data]\ncolumns = ["x", "y"]\nrows = [[1.0, 1.0], [2.0, 2.0]]\n{extra}'
+            '[[runs]]\noptimizer = "sgd"\nstart = [0.0, 0.0]\n')
+    with pytest.raises(PresetError) as caught:
+        loads_preset(text)
+    assert caught.value.field == field and words in caught.value.problem

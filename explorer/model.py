@@ -4,6 +4,14 @@
 :class:`~explorer.events.Signal` attributes and write user edits back through its ``set_*`` methods; every
 signal fires only when a value really changed.
 
+What a preset file holds (title, description, tolerance, step budget, surface and ranges, known minima, runs,
+and the typed :class:`~explorer.view_settings.ViewSettings` in ``model.view``) is the *document*. Every change
+to it made through the public methods is an *edit*: the model emits ``edited(Edit)`` with the document state
+before and after (:class:`DocumentState`), which the window's undo stack keeps, so undo is
+``model.restore(edit.before)``. Several changes inside ``with model.edit("Reset lesson"):`` make one edit;
+changes made by :meth:`load` and :meth:`restore` are not edits. Session state (``step``, ``selected``,
+``model.session``: presentation mode, basin map) is never part of an edit and never saved.
+
 Recomputation is pluggable. Whenever a run's trajectory goes stale (its spec, the surface, the ranges, the
 tolerance or the default step budget changed) the model bumps that run's *revision* and then either
 
@@ -20,14 +28,17 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
 from explorer.events import Signal
 from explorer.runs import PALETTE, RunSpec
+from explorer.view_settings import Session, ViewSettings, distinct_color
 
 DEFAULT_X_RANGE = (-2.0, 2.0)
 DEFAULT_Y_RANGE = (-2.0, 2.0)
@@ -70,6 +81,60 @@ def _as_ranges(ranges, surface, x_range=DEFAULT_X_RANGE, y_range=DEFAULT_Y_RANGE
     return ranges
 
 
+@dataclass(frozen=True, eq=False)
+class DocumentState:
+    """Everything a preset file holds about a comparison, as one immutable snapshot (cheap: it shares the
+    compiled surface and the frozen run specs)."""
+
+    title: str
+    description: str
+    tolerance: float
+    default_steps: int
+    surface: Any
+    ranges: tuple[tuple[float, float], ...]
+    minima: tuple[tuple[float, ...], ...]
+    runs: tuple[RunSpec, ...]
+    view: dict[str, Any] = field(default_factory=dict)
+    data_file: str | None = None
+
+    def same_as(self, other: DocumentState) -> bool:
+        return (self.title, self.description, self.tolerance, self.default_steps, self.ranges, self.minima,
+                self.runs, self.data_file) == (other.title, other.description, other.tolerance,
+                                               other.default_steps, other.ranges, other.minima, other.runs,
+                                               other.data_file) \
+            and _same_surface(self.surface, other.surface) and _same(self.view, other.view)
+
+
+@dataclass(frozen=True, eq=False)
+class Edit:
+    """One change a person made to the document.
+
+    text : what it was, in the user's words ("Move the start of Adam"), for Edit ▸ Undo.
+    key : edits with the same key made within :data:`MERGE_SECONDS` of each other fold into one undo step
+        (a slider drag, a start dragged across the map); None never merges.
+    time : when it was made (``time.monotonic()``).
+    """
+
+    text: str
+    before: DocumentState
+    after: DocumentState
+    key: tuple | None = None
+    time: float = 0.0
+
+
+MERGE_SECONDS = 1.0
+
+
+def _same_surface(a, b) -> bool:
+    if a is b:
+        return True
+    if a is None or b is None:
+        return False
+    return (a.symbolic == b.symbolic and _same(dict(a.parameters), dict(b.parameters))
+            and getattr(a, "reduction", "mean") == getattr(b, "reduction", "mean")
+            and _same(getattr(a, "data", None), getattr(b, "data", None)))
+
+
 @dataclass(frozen=True)
 class RecomputeJob:
     """Everything needed to compute one trajectory, detached from the model (safe to run on a worker)."""
@@ -97,7 +162,9 @@ class Comparison:
     variable; ``x_range``/``y_range`` are the first two), ``parameters``, ``data`` (the surface's
     :class:`~explorer.data.Dataset` or None) and ``data_file`` (the CSV it was read from), ``runs``,
     ``trajectories`` (one :class:`Trajectory` or ``None`` per run), ``errors`` (one message or ``None`` per
-    run, set when a run could not be simulated), ``selected`` (-1 = none), ``step``, ``view``.
+    run, set when a run could not be simulated), ``selected`` (-1 = none), ``step``, ``view`` (the
+    :class:`~explorer.view_settings.ViewSettings`), ``session`` (:class:`~explorer.view_settings.Session`),
+    ``analysis`` (:class:`~explorer.analysis.Analysis`).
     """
 
     def __init__(self, surface=None, runs: Iterable[RunSpec] = (), *,
@@ -112,9 +179,10 @@ class Comparison:
         self.trajectories_changed = Signal()
         self.step_changed = Signal()
         self.selection_changed = Signal()
-        self.view_changed = Signal()
         self.settings_changed = Signal()   # () title, description, tolerance or default_steps changed
         self.needs_recompute = Signal()    # (indices: list[int]) only emitted when synchronous is False
+        self.edited = Signal()             # (Edit) a person changed the document
+        self.loaded = Signal()             # () the whole document was replaced (a file, a lesson, File ▸ New)
 
         self.title = title
         self.description = description
@@ -131,8 +199,20 @@ class Comparison:
         self.errors: list[str | None] = [None] * len(self.runs)
         self.selected = 0 if self.runs else -1
         self.step = 0
-        self.view: dict[str, Any] = dict(view or {})
+        if isinstance(view, ViewSettings):
+            self.view = view
+        else:
+            self.view, _session = ViewSettings.from_dict(view)
+        self.session = Session()
         self.minima: tuple[tuple[float, ...], ...] = ()   # known minima, kept for the preset round trip
+        #: a new typed formula makes the comparison "Untitled" (set by the window while it has no file:
+        #: a lesson with another formula is no longer that lesson)
+        self.retitle_new_formula = False
+        self._edit_depth = 0
+        self._edit_stack: list[tuple[DocumentState, str, tuple | None]] = []
+        self._recording = True
+        self.view.changing.connect(self._view_changing)
+        self.view.changed.connect(self._view_changed)
         self.synchronous = synchronous
         self.simulate = simulate or _default_simulate
         self._revision_counter = itertools.count(1)
@@ -140,6 +220,10 @@ class Comparison:
         self._computed: list[int] = [-1] * len(self.runs)        # revision of the trajectory held
         if self.surface is not None and self.runs:
             self._invalidate(range(len(self.runs)))
+        from explorer.analysis import Analysis
+
+        #: critical points and the geometry along each trajectory, computed once per change (views draw it)
+        self.analysis = Analysis(self)
 
     # ------------------------------------------------------------------ queries
     @property
@@ -233,6 +317,19 @@ class Comparison:
             and _same(getattr(surface, "data", None), getattr(self.surface, "data", None)))
         if same_surface and new_ranges == self.ranges:
             return
+        if not same_surface and (surface is None or self.surface is None or surface.text != self.surface.text):
+            text, key = "Change the formula", None
+        elif not same_surface:
+            names = tuple(sorted(k for k in surface.parameters if surface.parameters[k] != self.parameters.get(k)))
+            text, key = f"Change {', '.join(names) or 'the surface'}", ("parameters", names)
+        else:
+            text, key = "Change the ranges", ("ranges",)
+        with self.edit(text, key):
+            self._set_surface(surface, new_ranges, same_surface)
+            if key is None and self.retitle_new_formula and self._recording and self._edit_depth == 1:
+                self.set_title("Untitled", "")   # typed over a lesson: it is no longer that lesson
+
+    def _set_surface(self, surface, new_ranges, same_surface: bool) -> None:
         data_changed = not _same(getattr(surface, "data", None), self.data)
         self.surface = surface
         self.expression = surface.text if surface is not None else ""
@@ -255,6 +352,10 @@ class Comparison:
         """
         if self.surface is None or _same(dataset, self.data):
             return
+        with self.edit("Change the data", ("data",)):
+            self._set_data(dataset, data_file)
+
+    def _set_data(self, dataset, data_file) -> None:
         self.data_file = data_file
         surface = self.surface.with_data(dataset)
         self.surface = surface
@@ -271,21 +372,24 @@ class Comparison:
 
     def set_tolerance(self, tolerance: float) -> None:
         if float(tolerance) != self.tolerance:
-            self.tolerance = float(tolerance)
-            self.settings_changed.emit()
-            self._invalidate(range(len(self.runs)))
+            with self.edit("Change the tolerance", ("tolerance",)):
+                self.tolerance = float(tolerance)
+                self.settings_changed.emit()
+                self._invalidate(range(len(self.runs)))
 
     def set_default_steps(self, steps: int) -> None:
         if int(steps) != self.default_steps:
-            self.default_steps = int(steps)
-            self.settings_changed.emit()
-            self._invalidate([i for i, r in enumerate(self.runs) if r.steps is None])
+            with self.edit("Change the number of steps", ("default_steps",)):
+                self.default_steps = int(steps)
+                self.settings_changed.emit()
+                self._invalidate([i for i, r in enumerate(self.runs) if r.steps is None])
 
     def set_title(self, title: str, description: str | None = None) -> None:
         description = self.description if description is None else description
         if (title, description) != (self.title, self.description):
-            self.title, self.description = title, description
-            self.settings_changed.emit()
+            with self.edit("Change the title", ("title",)):
+                self.title, self.description = title, description
+                self.settings_changed.emit()
 
     # ------------------------------------------------------------------ runs
     def set_run(self, i: int, run: RunSpec) -> None:
@@ -293,26 +397,29 @@ class Comparison:
         old = self.runs[i]
         if run == old:
             return
-        self.runs[i] = run
-        self.run_changed.emit(i)
-        cosmetic = {f: getattr(old, f) for f in _COSMETIC_FIELDS}
-        if replace(run, **cosmetic) != old:
-            self._invalidate([i])
+        text, key = _describe_run_change(old, run, i)
+        with self.edit(text, key):
+            self.runs[i] = run
+            self.run_changed.emit(i)
+            cosmetic = {f: getattr(old, f) for f in _COSMETIC_FIELDS}
+            if replace(run, **cosmetic) != old:
+                self._invalidate([i])
 
     def add_run(self, run: RunSpec, *, select: bool = True) -> int:
         """Append ``run`` (given a free palette colour when it has none); returns its index."""
         if not run.color:
             run = replace(run, color=self._free_color())
-        self.runs.append(run)
-        self.trajectories.append(None)
-        self.errors.append(None)
-        self._revisions.append(0)
-        self._computed.append(-1)
-        index = len(self.runs) - 1
-        self.runs_changed.emit()
-        if select:
-            self.select(index)
-        self._invalidate([index])
+        with self.edit(f"Add {run.label}"):
+            self.runs.append(run)
+            self.trajectories.append(None)
+            self.errors.append(None)
+            self._revisions.append(0)
+            self._computed.append(-1)
+            index = len(self.runs) - 1
+            self.runs_changed.emit()
+            if select:
+                self.select(index)
+            self._invalidate([index])
         return index
 
     def duplicate_run(self, i: int) -> int:
@@ -324,6 +431,10 @@ class Comparison:
         """Remove run ``i``; the others keep their colours."""
         if not 0 <= i < len(self.runs):
             raise IndexError(f"no run {i}")
+        with self.edit(f"Remove {self.runs[i].label}"):
+            self._remove_run(i)
+
+    def _remove_run(self, i: int) -> None:
         for j in range(i + 1, len(self.runs)):   # pin palette colours so they do not shift down
             if not self.runs[j].color:
                 self.runs[j] = replace(self.runs[j], color=self.color_of(j))
@@ -347,11 +458,8 @@ class Comparison:
             self.selection_changed.emit(i)
 
     def _free_color(self) -> str:
-        used = {self.color_of(j).lower() for j in range(len(self.runs))}
-        for color in PALETTE:
-            if color not in used:
-                return color
-        return PALETTE[len(self.runs) % len(PALETTE)]
+        """The palette colour most distinct from those in use (also for colour-blind eyes)."""
+        return distinct_color([self.color_of(j) for j in range(len(self.runs))], PALETTE)
 
     # ------------------------------------------------------------------ playback and view
     def set_step(self, k: int) -> None:
@@ -361,11 +469,145 @@ class Comparison:
             self.step = k
             self.step_changed.emit(k)
 
-    def set_view(self, key: str, value: Any) -> None:
-        if key in self.view and _same(self.view[key], value):
+    def _view_changing(self, name: str, _old, _new) -> None:
+        what = "the parameter ranges" if name == "parameter_ranges" else name.replace("_", " ")
+        self._begin_edit(f"Change {what}", ("view", name) if name == "parameter_ranges" else None)
+
+    def _view_changed(self, _name: str) -> None:
+        self._end_edit()
+
+    def display_copy(self) -> Comparison:
+        """A detached copy showing the same race (surface, runs, computed trajectories, view settings, step,
+        selection) without recomputing anything: exports play it off screen while the window stays put."""
+        copy = Comparison(None, (), title=self.title, description=self.description, tolerance=self.tolerance,
+                          default_steps=self.default_steps, simulate=self.simulate)
+        copy.surface, copy.expression, copy.parameters = self.surface, self.expression, dict(self.parameters)
+        copy.ranges, copy.minima, copy.data_file = self.ranges, self.minima, self.data_file
+        copy.runs, copy.trajectories, copy.errors = list(self.runs), list(self.trajectories), list(self.errors)
+        copy._revisions, copy._computed = list(self._revisions), list(self._computed)
+        copy.selected, copy.step = self.selected, self.step
+        with copy.view.blocked(), copy.session.blocked():
+            copy.view.update(self.view.as_dict(all_fields=True))
+            copy.session.update(self.session.as_dict(all_fields=True))
+        from explorer.analysis import Analysis
+
+        copy.analysis.disconnect()
+        copy.analysis = Analysis(copy)
+        return copy
+
+    # ------------------------------------------------------------------ edits, undo and loading
+    def state(self) -> DocumentState:
+        """The document as it is now (what a preset file of it would hold)."""
+        return DocumentState(self.title, self.description, self.tolerance, self.default_steps, self.surface,
+                             self.ranges, self.minima, tuple(self.runs), self.view.as_dict(), self.data_file)
+
+    @contextmanager
+    def edit(self, text: str, key: tuple | None = None) -> Iterator[None]:
+        """Group the changes made inside into one :class:`Edit` named ``text`` (emitted at the end, if
+        anything changed). Nested groups belong to the outermost one."""
+        self._begin_edit(text, key)
+        try:
+            yield
+        finally:
+            self._end_edit()
+
+    def _begin_edit(self, text: str, key: tuple | None) -> None:
+        self._edit_depth += 1
+        if self._edit_depth == 1:
+            self._edit_stack = [(self.state(), text, key)]
+
+    def _end_edit(self) -> None:
+        self._edit_depth -= 1
+        if self._edit_depth > 0:
             return
-        self.view[key] = value
-        self.view_changed.emit(key)
+        before, text, key = self._edit_stack.pop()
+        if not self._recording:
+            return
+        after = self.state()
+        if not after.same_as(before):
+            self.edited.emit(Edit(text, before, after, key, time.monotonic()))
+
+    @contextmanager
+    def _not_recorded(self) -> Iterator[None]:
+        recording, self._recording = self._recording, False
+        try:
+            yield
+        finally:
+            self._recording = recording
+
+    def restore(self, state: DocumentState) -> None:
+        """Make the document equal to ``state`` (undo, redo, Reset lesson), touching only what differs: runs
+        that did not change keep their trajectories. Not an edit by itself (inside :meth:`edit` it is part of
+        that edit)."""
+        with self._not_recorded() if self._edit_depth == 0 else _nothing():
+            with self.edit("Restore"):
+                self.minima = state.minima
+                self.data_file = state.data_file
+                if not _same_surface(state.surface, self.surface) or state.ranges != self.ranges:
+                    self.set_surface(state.surface, ranges=state.ranges)
+                if (state.title, state.description) != (self.title, self.description):
+                    self.set_title(state.title, state.description)
+                self.set_tolerance(state.tolerance)
+                self.set_default_steps(state.default_steps)
+                self._restore_runs(state.runs)
+                view = ViewSettings().as_dict(all_fields=True)
+                view.update(state.view)
+                self.view.update(view)
+
+    def _restore_runs(self, runs: tuple[RunSpec, ...]) -> None:
+        while len(self.runs) > len(runs):
+            self.remove_run(len(self.runs) - 1)
+        for i, run in enumerate(runs):
+            if i < len(self.runs):
+                self.set_run(i, run)
+            else:
+                self.add_run(run, select=False)
+                if self.runs[i] != run:   # add_run filled in a palette colour; keep the state's None
+                    self.set_run(i, run)
+        if self.selected < 0 and self.runs:
+            self.select(0)
+
+    def load(self, preset, surface=None) -> None:
+        """Replace the whole document with ``preset`` (a file, a lesson, File ▸ New): views stay bound, the
+        runs keep exactly the file's colours, the view settings are the file's; not an edit. Emits ``loaded``
+        last. The file's ``[view] step`` is shown once the trajectories are there."""
+        if surface is None:
+            surface = preset.build_surface()
+        view, session = ViewSettings.from_dict(getattr(preset, "view", None))
+        data = getattr(preset, "data", None)
+        with self._not_recorded(), self.edit("Load"):
+            while self.runs:
+                self._remove_run(len(self.runs) - 1)
+            self.set_title(preset.title, preset.description)
+            self.set_tolerance(preset.tolerance)
+            self.set_default_steps(preset.steps)
+            self.minima = tuple(tuple(float(v) for v in m) for m in preset.surface.minima)
+            self.data_file = data.file if data is not None else None
+            self.set_surface(surface, ranges=preset.surface.ranges)
+            self.view.update(view.as_dict(all_fields=True))
+            self.session.update({"show_basins": False})
+            for run in preset.runs:
+                i = self.add_run(run, select=False)
+                if self.runs[i] != run:
+                    self.set_run(i, run)
+            self.select(0 if self.runs else -1)
+            self.set_step(0)
+        step = session.get("step")
+        if step is not None:
+            self._show_step_when_ready(int(step))
+        self.loaded.emit()
+
+    def _show_step_when_ready(self, step: int) -> None:
+        if not self.pending:
+            self.set_step(step)
+            return
+
+        def done(_index=None) -> None:
+            if not self.pending:
+                self.trajectories_changed.disconnect(done)
+                self.set_step(step)
+
+        self.trajectories_changed.connect(done)
 
     def _clamp_step(self) -> None:
         if self.step > self.max_step:
@@ -461,30 +703,42 @@ class Comparison:
     def from_preset(cls, preset, *, surface=None, synchronous: bool = True,
                     simulate: Callable[..., Any] | None = None) -> Comparison:
         """Build a comparison from a :class:`explorer.preset.Preset` (compiling its surface unless given)."""
-        spec = preset.surface
-        if surface is None:
-            surface = preset.build_surface()
-        view = dict(getattr(preset, "view", None) or {})
-        step = view.pop("step", None)
-        data = getattr(preset, "data", None)
-        model = cls(surface, list(preset.runs), ranges=spec.ranges,
-                    title=preset.title, description=preset.description, tolerance=preset.tolerance,
-                    default_steps=preset.steps, view=view, synchronous=synchronous, simulate=simulate,
-                    data_file=data.file if data is not None else None)
-        model.minima = tuple(getattr(spec, "minima", ()) or ())
-        if step is not None:
-            model.step = min(max(int(step), 0), model.max_step) if synchronous else int(step)
+        model = cls(synchronous=synchronous, simulate=simulate)
+        model.load(preset, surface)
         return model
 
     def to_preset(self):
-        """The comparison as a :class:`explorer.preset.Preset` (the current step is kept under view)."""
+        """The comparison as a :class:`explorer.preset.Preset` (the document only: no step, no session)."""
         from explorer.preset_schema import DataSpec, Preset, SurfaceSpec
 
         surface = SurfaceSpec(expression=self.expression, ranges=self.ranges, parameters=dict(self.parameters),
                               minima=self.minima, variables=self.variables,
                               reduction=getattr(self.surface, "reduction", "mean"))
-        view = dict(self.view)
-        view["step"] = self.step
         data = DataSpec(self.data, self.data_file) if self.data is not None else None
         return Preset(title=self.title, description=self.description, tolerance=self.tolerance,
-                      steps=self.default_steps, surface=surface, runs=tuple(self.runs), view=view, data=data)
+                      steps=self.default_steps, surface=surface, runs=tuple(self.runs), view=self.view.as_dict(),
+                      data=data)
+
+
+@contextmanager
+def _nothing() -> Iterator[None]:
+    yield
+
+
+def _describe_run_change(old: RunSpec, new: RunSpec, i: int) -> tuple[str, tuple | None]:
+    """(undo text, merge key) for replacing run ``old`` by ``new`` (run index ``i``)."""
+    changed = [f for f in ("label", "optimizer", "start", "params", "steps", "color", "noise", "schedule",
+                           "visible", "batch") if getattr(old, f) != getattr(new, f)]
+    name = old.label
+    if changed == ["start"]:
+        return f"Move the start of {name}", ("run", i, "start")
+    if changed == ["params"]:
+        keys = tuple(sorted(k for k in {*old.params, *new.params} if old.params.get(k) != new.params.get(k)))
+        return f"Change {', '.join(keys)} of {name}", ("run", i, "params", keys)
+    if changed == ["visible"]:
+        return (f"Show {name}" if new.visible else f"Hide {name}"), None
+    if changed == ["label"]:
+        return f"Rename {name} to {new.label}", ("run", i, "label")
+    if changed == ["color"]:
+        return f"Change the colour of {name}", ("run", i, "color")
+    return f"Change {', '.join(changed)} of {name}", ("run", i, tuple(changed))

@@ -42,6 +42,7 @@ class RunSummary:
     distance_to_minimum: float | None
     grad_evals: int
     message: str = ""
+    stop_step: int = 0
 
 
 def steps_to_tolerance(grads: np.ndarray, tolerance: float) -> int | None:
@@ -79,7 +80,7 @@ def summarize(runs, trajectories, *, tolerance: float, minima=(), errors=None) -
             steps_to_tolerance=steps_to_tolerance(traj.grads, tolerance),
             final_loss=float(traj.loss[traj.stop_step]),
             distance_to_minimum=distance_to_nearest(traj.points[traj.stop_step], minima),
-            grad_evals=int(traj.grad_evals), message=traj.message))
+            grad_evals=int(traj.grad_evals), message=traj.message, stop_step=int(traj.stop_step)))
     return out
 
 
@@ -89,16 +90,65 @@ def summarize_comparison(model) -> list[RunSummary]:
                      minima=getattr(model, "minima", ()), errors=getattr(model, "errors", None))
 
 
+ZERO = 5e-10            # |value| below this is shown as "≈ 0": round-off, not a number a person should read
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def for_people(value: float | None, digits: int = 4) -> str:
+    """A number as a person reads it: ``digits`` significant digits, no trailing zeros, a real minus sign.
+
+    ``-3.77e-15`` → ``"≈ 0"``, ``60.7333333333333`` → ``"60.73"``, ``0.000012`` → ``"1.2 × 10⁻⁵"``,
+    ``2.5e7`` → ``"2.5 × 10⁷"``; None → ``"—"``; inf → ``"∞"``; nan → ``"undefined"``.
+    Tables keep the exact value for sorting and CSV; this is only what is shown.
+    """
+    if value is None:
+        return "—"
+    value = float(value)
+    if math.isnan(value):
+        return "undefined"
+    if math.isinf(value):
+        return "∞" if value > 0 else "−∞"
+    if abs(value) < ZERO:
+        return "≈ 0"
+    sign = "−" if value < 0 else ""
+    magnitude = abs(value)
+    exponent = math.floor(math.log10(magnitude))
+    if -4 <= exponent < 6:
+        text = f"{magnitude:.{max(digits - 1 - exponent, 0)}f}"
+        if "." in text:
+            text = text.rstrip("0").rstrip(".")
+        return sign + text
+    mantissa = f"{magnitude / 10.0 ** exponent:.{digits - 1}f}".rstrip("0").rstrip(".")
+    if mantissa == "10":     # 9.9996e-5 rounds up to the next power of ten
+        mantissa, exponent = "1", exponent + 1
+    power = f"10{str(exponent).translate(_SUPERSCRIPT)}"
+    return f"{sign}{power}" if mantissa == "1" else f"{sign}{mantissa} × {power}"
+
+
+def outcome_words(status: str, stop_step: int) -> str:
+    """How a run ended, in words: "converged at step 37", "diverged at step 12", "ran all 600 steps"."""
+    if status == "converged":
+        return f"converged at step {stop_step}"
+    if status == "diverged":
+        return f"diverged at step {stop_step}"
+    if status == "max_steps":
+        return f"ran all {stop_step} steps"
+    if status == "pending":
+        return "computing…"
+    return status
+
+
 def format_number(value: float | None) -> str:
     """Cell text: "—" for None, 6 significant digits otherwise (nan/inf as written by Python)."""
     return "—" if value is None else f"{value:.6g}"
 
 
 def summary_cells(row: RunSummary) -> list[str]:
-    """The text cells of one row, in :data:`SUMMARY_HEADER` order."""
+    """The text cells of one row, in :data:`SUMMARY_HEADER` order, for people (see :func:`for_people`)."""
     steps = "never" if row.steps_to_tolerance is None else str(row.steps_to_tolerance)
-    return [str(row.index), row.label, row.optimizer, row.status, steps, format_number(row.final_loss),
-            format_number(row.distance_to_minimum), str(row.grad_evals)]
+    status = row.message if row.status == "error" else outcome_words(row.status, row.stop_step)
+    return [str(row.index), row.label, row.optimizer, status, steps, for_people(row.final_loss),
+            for_people(row.distance_to_minimum), str(row.grad_evals)]
 
 
 def write_summary_csv(rows: Sequence[RunSummary], path: str | Path) -> None:

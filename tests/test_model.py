@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import sys
 from dataclasses import replace
@@ -38,8 +39,9 @@ def recorder(model: Comparison) -> list[tuple]:
     """Every event the model emits, in order, as (name, *args)."""
     log: list[tuple] = []
     for name in ("surface_changed", "runs_changed", "run_changed", "trajectories_changed", "step_changed",
-                 "selection_changed", "view_changed", "needs_recompute"):
+                 "selection_changed", "needs_recompute"):
         getattr(model, name).connect(lambda *args, _n=name: log.append((_n, *args)))
+    model.view.changed.connect(lambda name: log.append(("view_changed", name)))
     return log
 
 
@@ -137,11 +139,10 @@ def test_a_bad_run_reports_an_error_instead_of_raising(model):
 
 def test_view_settings_emit_only_on_change(model):
     log = recorder(model)
-    model.set_view("log_levels", True)
-    model.set_view("log_levels", True)
-    model.set_view("camera", np.array([1.0, 2.0]))
-    model.set_view("camera", np.array([1.0, 2.0]))
-    assert log == [("view_changed", "log_levels"), ("view_changed", "camera")]
+    model.view.contour_levels = "log"
+    model.view.contour_levels = "log"
+    model.view.update({"show_field": True, "contour_levels": "log"})
+    assert log == [("view_changed", "contour_levels"), ("view_changed", "show_field")]
 
 
 def test_asynchronous_recompute_drops_stale_results():
@@ -213,14 +214,19 @@ step = 12
 """
 
 
-def test_preset_round_trip():
+def test_preset_round_trip_keeps_the_document_not_the_session():
     from explorer.preset import loads_preset
 
     preset = loads_preset(PRESET)
     model = Comparison.from_preset(preset, simulate=gradient_descent)
-    assert model.step == 12 and model.view == {"log_levels": True} and model.title == "Bowl"
+    # an older file's [view] step is where the lesson opens; log_levels = true means logarithmic levels
+    assert model.step == 12 and model.view.contour_levels == "log" and model.title == "Bowl"
     again = model.to_preset()
-    assert again == preset
+    assert again.view == {"contour_levels": "log"}            # the step is session state: never written
+    assert dataclasses.replace(again, view=preset.view) == preset
+    model.set_step(3)
+    model.session.presentation = True
+    assert model.to_preset() == again
 
 
 def test_the_core_imports_no_qt():

@@ -6,8 +6,9 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QSettings, Qt
+from PySide6.QtCore import QCoreApplication, QSettings, Qt, QTimer
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
@@ -134,18 +135,32 @@ def load_comparison(preset: str | None):
     return Comparison.from_preset(load_preset(resolve_preset(preset)))
 
 
-def run(preset: str | None = None, argv: list[str] | None = None) -> int:
-    """Open the window (optionally on ``preset``) and run the event loop; returns the exit code."""
-    from explorer import compile_worker
+def preset_file(preset: str | None) -> str | None:
+    """The file a command-line ``preset`` names, or None for a built-in lesson (opened as a template)."""
+    if preset is None:
+        return None
+    from explorer.preset import builtin_presets
+
+    if preset in builtin_presets() and not Path(preset).exists():
+        return None
+    return str(Path(preset).resolve())
+
+
+def start_window(preset: str | None = None, *, settings: QSettings | None = None, recovery_dir=None):
+    """The window as ``python main.py [PRESET]`` opens it: on ``preset`` (a file keeps its path, so Ctrl+S
+    saves back to it), in the remembered theme, and — once shown — offering back the work a crashed or killed
+    run left in the recovery folder. Returns the (shown) window; the caller runs the event loop."""
     from widgets.main_window import MainWindow
 
-    app = create_app(argv)
-    settings = QSettings()
+    app = create_app()
+    settings = settings if settings is not None else QSettings()
     theme = str(settings.value("theme", "light"))
     apply_theme(app, theme)
-    compile_worker.start()   # sympy takes ~0.5 s to import in the worker; do it before the first keystroke
-    window = MainWindow(load_comparison(preset), settings=settings)
+    window = MainWindow(load_comparison(preset), settings=settings, recovery_dir=recovery_dir)
     (window.dark_action if theme == "dark" else window.light_action).setChecked(True)
+    path = preset_file(preset)
+    if path is not None:
+        window.document.set_file_path(path)
 
     def set_theme(name: str) -> None:
         apply_theme(app, name)
@@ -153,7 +168,19 @@ def run(preset: str | None = None, argv: list[str] | None = None) -> int:
 
     window.theme_requested.connect(set_theme)
     window.show()
+    QTimer.singleShot(0, window.document.offer_recovery)   # over the window, not before it
+    return window
+
+
+def run(preset: str | None = None, argv: list[str] | None = None) -> int:
+    """Open the window (optionally on ``preset``) and run the event loop; returns the exit code."""
+    from explorer import compile_worker
+
+    app = create_app(argv)
+    compile_worker.start()   # sympy takes ~0.5 s to import in the worker; do it before the first keystroke
+    window = start_window(preset)
     try:
         return app.exec()
     finally:
+        del window
         compile_worker.shutdown()

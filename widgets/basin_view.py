@@ -2,23 +2,19 @@
 
 :class:`BasinView` is a small panel (meant for a dock): resolution, step budget, colouring mode, a Compute
 button, a progress bar with Cancel. It runs :func:`explorer.basins.basin_map` for the selected run's optimizer
-and hyperparameters on a worker thread (newest request wins) and lays the result over the contour view as a
+and hyperparameters on the job runner (newest request wins) and lays the result over the contour view as a
 semi-transparent :class:`pyqtgraph.ImageItem`, with one categorical colour per minimum, a letter on each
-minimum and a legend in the corner of the map. ``model.view["show_basins"]`` shows or hides the map; while it
-is shown, a change of surface, ranges or the selected run's settings recomputes it.
-
-:class:`LatestJobRunner` is the generic part: run a callable on a :class:`QThread`, keep only the newest
-request's result, forward progress, cancel the rest.
+minimum and a legend in the corner of the map. ``model.session.show_basins`` shows or hides the map (looking
+at basins is not an edit: it is never saved and never marks the comparison modified); while it is shown, a
+change of surface, ranges or the selected run's settings recomputes it. How it is coloured
+(``model.view.basin_mode``) belongs to the lesson.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QCoreApplication, QObject, QRectF, QThread, Signal
+from PySide6.QtCore import QRectF
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -32,128 +28,17 @@ from PySide6.QtWidgets import (
 )
 
 from explorer.basins import DIVERGED, OTHER, basin_map
-from explorer.simulation import Cancelled
+from widgets import jobs
 
 # Tableau 10 (Stone, "Tableau 10", 2016): distinct from the Okabe-Ito racer colours and from viridis.
 BASIN_COLORS = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7",
                 "#9c755f", "#bab0ac")
-OTHER_RGBA = (235, 235, 235, 110)     # ended elsewhere (saddle, plateau, still moving)
+OTHER_RGBA = (235, 235, 235, 110)     # not converged within the step budget (saddle, plateau, still moving)
 DIVERGED_RGBA = (15, 15, 15, 190)     # left the view far behind
 BASIN_ALPHA = 150
 MODES = (("minimum", "By minimum reached"), ("steps", "Steps to converge"), ("diverged", "Diverged or not"))
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 LARGE_GRID = 250 * 250 * 500          # cells × steps above which the progress bar is worth showing
-
-_LIVE_THREADS: set[QThread] = set()   # running jobs outlive their requester; see _wait_all_at_exit
-
-
-def wait_for_background_jobs(msecs: int = 30_000) -> None:
-    """Block until every job thread started by a :class:`LatestJobRunner` has ended."""
-    for thread in list(_LIVE_THREADS):
-        thread.wait(msecs)
-
-
-_exit_hook_installed = False
-
-
-def _install_exit_hook() -> None:
-    global _exit_hook_installed
-    app = QCoreApplication.instance()
-    if app is not None and not _exit_hook_installed:
-        app.aboutToQuit.connect(wait_for_background_jobs)
-        _exit_hook_installed = True
-
-
-class _JobThread(QThread):
-    done = Signal(int, object, object)    # (ticket, result, error)
-    progressed = Signal(int, float)
-
-    def __init__(self, ticket: int, fn: Callable[..., Any]) -> None:
-        super().__init__()
-        self.ticket = ticket
-        self.cancelled = False
-        self._fn = fn
-
-    def run(self) -> None:
-        try:
-            result = self._fn(lambda f: self.progressed.emit(self.ticket, float(f)), lambda: self.cancelled)
-            error = None
-        except Exception as exc:  # handed to the GUI thread, which decides what to show
-            result, error = None, exc
-        self.done.emit(self.ticket, result, error)
-
-
-class LatestJobRunner(QObject):
-    """Runs ``fn(progress, cancelled)`` on a worker thread; only the newest submission's outcome is reported.
-
-    ``progress(fraction)`` may be called from the job; ``cancelled()`` returns True once a newer job was
-    submitted or :meth:`cancel` was called. Signals (on the GUI thread): ``finished(result)``,
-    ``failed(exception)``, ``progress(fraction)``, ``busy_changed(bool)``. A running thread is never destroyed:
-    it is kept alive until it ends, even if the runner goes away first.
-    """
-
-    finished = Signal(object)
-    failed = Signal(object)
-    progress = Signal(float)
-    busy_changed = Signal(bool)
-
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._ticket = 0
-        self._threads: list[_JobThread] = []
-        self.busy = False
-        _install_exit_hook()
-
-    def submit(self, fn: Callable[..., Any]) -> int:
-        self._cancel_threads()
-        self._ticket += 1
-        thread = _JobThread(self._ticket, fn)
-        thread.done.connect(self._on_done)
-        thread.progressed.connect(self._on_progress)
-        thread.finished.connect(lambda t=thread: self._reap(t))
-        self._threads.append(thread)
-        _LIVE_THREADS.add(thread)
-        thread.start()
-        self._set_busy(True)
-        return self._ticket
-
-    def cancel(self) -> None:
-        """Drop the running job's result (and ask it to stop, if it checks ``cancelled()``)."""
-        self._cancel_threads()
-        self._ticket += 1
-        self._set_busy(False)
-
-    def wait(self, msecs: int = 30_000) -> bool:
-        """Block until this runner's threads have ended (they then report on the next event loop turn)."""
-        return all(t.wait(msecs) for t in list(self._threads))
-
-    def _cancel_threads(self) -> None:
-        for thread in self._threads:
-            thread.cancelled = True
-
-    def _set_busy(self, busy: bool) -> None:
-        if busy != self.busy:
-            self.busy = busy
-            self.busy_changed.emit(busy)
-
-    def _on_progress(self, ticket: int, fraction: float) -> None:
-        if ticket == self._ticket:
-            self.progress.emit(fraction)
-
-    def _on_done(self, ticket: int, result, error) -> None:
-        if ticket != self._ticket:
-            return
-        self._set_busy(False)
-        if error is None:
-            self.finished.emit(result)
-        elif not isinstance(error, Cancelled):
-            self.failed.emit(error)
-
-    def _reap(self, thread: _JobThread) -> None:
-        if thread in self._threads:
-            self._threads.remove(thread)
-        _LIVE_THREADS.discard(thread)
-        thread.deleteLater()
 
 
 def _rgba(hex_color: str, alpha: int) -> tuple[int, int, int, int]:
@@ -235,23 +120,24 @@ class BasinView(QWidget):
         layout.addWidget(self.status)
         layout.addStretch(1)
 
-        self.runner = LatestJobRunner(self)
+        self.runner = jobs.channel(self, "basins")
         self.runner.finished.connect(self._on_result)
         self.runner.failed.connect(lambda exc: self.status.setText(f"Could not compute the basins: {exc}"))
         self.runner.progress.connect(lambda f: self.progress.setValue(int(round(1000 * f))))
         self.runner.busy_changed.connect(self._on_busy)
         self.compute_button.clicked.connect(self._compute_clicked)
         self.cancel_button.clicked.connect(self.cancel)
-        self.hide_button.clicked.connect(lambda: model.set_view("show_basins", False))
-        self.mode.currentIndexChanged.connect(lambda _i: model.set_view("basin_mode", self.mode.currentData()))
+        self.hide_button.clicked.connect(lambda: model.session.update({"show_basins": False}))
+        self.mode.currentIndexChanged.connect(lambda _i: model.view.update({"basin_mode": self.mode.currentData()}))
         self._on_busy(False)
 
         model.surface_changed.connect(self._stale)
         model.run_changed.connect(self._on_run_changed)
         model.selection_changed.connect(self._on_run_changed)
-        model.view_changed.connect(self._on_view_changed)
+        model.view.changed.connect(self._on_view_changed)
+        model.session.changed.connect(self._on_view_changed)
         self._sync_mode()
-        self._show(bool(model.view.get("show_basins", False)))
+        self._show(model.session.show_basins)
 
     # ------------------------------------------------------------------ requests
     def request(self) -> bool:
@@ -275,6 +161,7 @@ class BasinView(QWidget):
                              tolerance=tolerance, minima=minima, progress=progress, cancel=cancelled)
 
         self._optimizer_label = f"{run.label or run.optimizer}"
+        self._steps = steps
         self.runner.submit(job)
         return True
 
@@ -283,13 +170,13 @@ class BasinView(QWidget):
         self.status.setText("Cancelled.")
 
     def _compute_clicked(self) -> None:
-        if self._model.view.get("show_basins"):
+        if self._model.session.show_basins:
             self.request()
         else:
-            self._model.set_view("show_basins", True)   # _on_view_changed requests
+            self._model.session.show_basins = True   # _on_view_changed requests
 
     def _stale(self, *_args) -> None:
-        if self._model.view.get("show_basins"):
+        if self._model.session.show_basins:
             self.request()
         else:
             self.result = None
@@ -300,7 +187,7 @@ class BasinView(QWidget):
 
     def _on_view_changed(self, key: str) -> None:
         if key == "show_basins":
-            self._show(bool(self._model.view.get("show_basins")))
+            self._show(self._model.session.show_basins)
         elif key == "basin_mode":
             self._sync_mode()
             self._draw()
@@ -316,7 +203,7 @@ class BasinView(QWidget):
             self.request()
 
     def _sync_mode(self) -> None:
-        mode = self._model.view.get("basin_mode", "minimum")
+        mode = self._model.view.basin_mode
         index = self.mode.findData(mode)
         if index >= 0 and index != self.mode.currentIndex():
             self.mode.blockSignals(True)
@@ -333,10 +220,11 @@ class BasinView(QWidget):
         self.result = result
         n = result.labels.size
         parts = [f"{LETTERS[k % 26]} {100 * result.fraction(k):.0f}%" for k in range(len(result.minima))]
-        diverged = result.fraction(DIVERGED)
+        diverged, other = result.fraction(DIVERGED), result.fraction(OTHER)
         self.status.setText(f"{self._optimizer_label}: " + ", ".join(parts)
+                            + (f", not converged in {self._steps} steps {100 * other:.0f}%" if other else "")
                             + (f", diverged {100 * diverged:.0f}%" if diverged else "")
-                            + f" of {n} starts.")
+                            + f" of {n:,} starts.")
         self._draw()
 
     def _draw(self) -> None:
@@ -349,14 +237,14 @@ class BasinView(QWidget):
         if result is None:
             self.image.clear()
             return
-        mode = self._model.view.get("basin_mode", "minimum")
+        mode = self._model.view.basin_mode
         self.image.setImage(basin_image(result, mode), levels=(0, 255))
         x, y = result.x, result.y
         dx = (x[-1] - x[0]) / max(len(x) - 1, 1)
         dy = (y[-1] - y[0]) / max(len(y) - 1, 1)
         self.image.setRect(QRectF(x[0] - dx / 2, y[0] - dy / 2, dx * len(x), dy * len(y)))
-        shown = bool(self._model.view.get("show_basins"))
-        big = 20 if self._model.view.get("presentation") else 15
+        shown = self._model.session.show_basins
+        big = 20 if self._model.session.presentation else 15
         if mode == "minimum":
             for k, xy in enumerate(result.minima):
                 color = BASIN_COLORS[k % len(BASIN_COLORS)]
@@ -371,7 +259,8 @@ class BasinView(QWidget):
                 self._letters.append(text)
                 self._legend_entry(color, f"{letter}  ({xy[0]:.2f}, {xy[1]:.2f})  {100 * result.fraction(k):.0f}%")
             if np.any(result.labels == OTHER):
-                self._legend_entry("#ebebeb", f"elsewhere  {100 * result.fraction(OTHER):.0f}%")
+                self._legend_entry("#ebebeb", f"not converged in {getattr(self, '_steps', '?')} steps  "
+                                              f"{100 * result.fraction(OTHER):.0f}%")
             if np.any(result.labels == DIVERGED):
                 self._legend_entry("#0f0f0f", f"diverged  {100 * result.fraction(DIVERGED):.0f}%")
         elif mode == "steps":

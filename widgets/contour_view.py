@@ -4,6 +4,11 @@ Bound to a :class:`explorer.model.Comparison`. The surface grid (``surface.value
 colour image and the iso-lines are rebuilt only when the surface, ranges or level mode change; a step change
 only re-slices the cached paths and moves one scatter of markers, so playback stays cheap.
 
+Paths and racers are clipped to the surface's box (the coloured image): where the aspect ratio leaves a
+margin around it, nothing is drawn in the margin. A racer that has left the box is marked by an arrow on the
+box's edge where its path left, pointing the way it went. The known minima of the lesson are white stars
+(``model.view.show_minima``). Axes are named after the variables and show plain numbers (no "x0.001").
+
 Mouse: a click places the selected run's start, Shift+click adds a run starting there, dragging a start
 marker moves that start (the run is recomputed as it moves), a click on a start marker selects its run.
 Pan/zoom with the usual pyqtgraph gestures (drag on empty space, wheel).
@@ -25,6 +30,8 @@ from explorer.runs import RunSpec
 from widgets.colors import OUTLINE, line_contrast, lookup_table, qcolor, rgba_bytes
 
 GRID_SHAPE = (200, 200)        # (rows = y samples, columns = x samples)
+MINIMUM_SIZE = 18
+EXIT_SIZE = 26
 AXIS_FONT_PT = 13
 LABEL_FONT_PT = 15
 PATH_WIDTH = 3.0
@@ -127,8 +134,7 @@ class ContourView(pg.PlotWidget):
             axis = plot.getAxis(side)
             axis.setStyle(tickFont=font, tickTextOffset=6)
             axis.setTextPen(self.palette().color(QtGui.QPalette.ColorRole.WindowText))
-        plot.setLabel("bottom", "x", **{"font-size": f"{LABEL_FONT_PT}pt"})
-        plot.setLabel("left", "y", **{"font-size": f"{LABEL_FONT_PT}pt"})
+            axis.enableAutoSIPrefix(False)     # "0.25", never "250 (x0.001)"
         self.setBackground(None)
 
         self._image = pg.ImageItem(axisOrder="row-major")
@@ -138,6 +144,16 @@ class ContourView(pg.PlotWidget):
         self._iso.setZValue(-5)
         plot.addItem(self._iso)
 
+        # paths and racers live in a box the size of the surface: what leaves it is clipped, not drawn in the
+        # margin the locked aspect ratio leaves around the image
+        self._clip = QtWidgets.QGraphicsRectItem()
+        self._clip.setPen(QtGui.QPen(QtCore.Qt.PenStyle.NoPen))
+        self._clip.setFlag(QtWidgets.QGraphicsItem.GraphicsItemFlag.ItemClipsChildrenToShape)
+        self._clip.setZValue(2)
+        plot.addItem(self._clip)
+        self._minima = pg.ScatterPlotItem(pxMode=True, symbol="star", size=MINIMUM_SIZE,
+                                          brush=pg.mkBrush("w"), pen=pg.mkPen(OUTLINE, width=1.5))
+        self._minima.setZValue(4)
         self._start_outline = pg.ScatterPlotItem(pxMode=True, symbol="o", size=START_SIZE,
                                                  brush=pg.mkBrush(None), pen=pg.mkPen(OUTLINE, width=5.5))
         self._start_outline.setZValue(5)
@@ -145,7 +161,12 @@ class ContourView(pg.PlotWidget):
         self._starts.setZValue(6)
         self._racers = pg.ScatterPlotItem(pxMode=True, symbol="o", size=RACER_SIZE)
         self._racers.setZValue(10)
-        for item in (self._start_outline, self._starts, self._racers):
+        self._racers.setParentItem(self._clip)
+        self._exits: list[pg.ArrowItem] = []
+        self.note = pg.TextItem(anchor=(0.5, 0.5), color=self.palette().color(QtGui.QPalette.ColorRole.WindowText))
+        self.note.setParentItem(plot.getViewBox())
+        self.note.setVisible(False)
+        for item in (self._minima, self._start_outline, self._starts):
             plot.addItem(item)
 
         self.scene().sigMouseClicked.connect(self._scene_clicked)
@@ -155,7 +176,8 @@ class ContourView(pg.PlotWidget):
                                    (model.trajectories_changed, self._on_trajectories_changed),
                                    (model.step_changed, self._on_step),
                                    (model.selection_changed, self._on_selection),
-                                   (model.view_changed, self._on_view_changed)))
+                                   (model.view.changed, self._on_view_changed),
+                                   (model.session.changed, self._on_view_changed)))
         self._on_surface_changed()
         self._rebuild_runs()
 
@@ -172,10 +194,21 @@ class ContourView(pg.PlotWidget):
     def _on_surface_changed(self) -> None:
         model = self._model
         plot = self.getPlotItem()
-        if model.surface is None:
+        names = list(model.variables) + ["", ""]
+        plot.setLabel("bottom", names[0], **{"font-size": f"{LABEL_FONT_PT}pt"})
+        plot.setLabel("left", names[1], **{"font-size": f"{LABEL_FONT_PT}pt"})
+        two = model.surface is not None and model.ndim == 2
+        if model.surface is not None and not two:
+            self.note.setText(f"f has {model.ndim} variable{'s' if model.ndim != 1 else ''} "
+                              f"({', '.join(model.variables)}):\nthe map and the 3-D view draw two.")
+            rect = plot.getViewBox().boundingRect()
+            self.note.setPos(rect.width() / 2, rect.height() / 2)
+        self.note.setVisible(model.surface is not None and not two)
+        if not two:
             self._iso.set_lines([])
             self._image.clear()
             self.grid_values = None
+            self._draw_minima()
             return
         xs, ys, values = sample_grid(model.surface, model.x_range, model.y_range, GRID_SHAPE)
         self.grid_values = values
@@ -183,6 +216,10 @@ class ContourView(pg.PlotWidget):
         (x0, x1), (y0, y1) = model.x_range, model.y_range
         self._draw_levels()
         self._image.setRect(QtCore.QRectF(x0, y0, x1 - x0, y1 - y0))   # after setImage: scales by its size
+        self._clip.setRect(QtCore.QRectF(x0, y0, x1 - x0, y1 - y0))
+        self._draw_minima()
+        for i in range(len(self._points)):
+            self._cache_points(i)
         span_ratio = (x1 - x0) / (y1 - y0)
         plot.setAspectLocked(1.0 / MAX_ASPECT_LOCK <= span_ratio <= MAX_ASPECT_LOCK, ratio=1.0)
         plot.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0.0)
@@ -192,9 +229,7 @@ class ContourView(pg.PlotWidget):
     def _draw_levels(self) -> None:
         """Colour image and iso-lines for the current grid and level mode."""
         values = self.grid_values
-        mode = self._model.view.get("contour_levels", "auto")
-        if mode not in ("auto", "linear", "log"):
-            mode = "auto"
+        mode = self._model.view.contour_levels
         self.levels, self.level_kind = contour_levels(values, mode)
         # colours follow the level spacing; in "auto" a linear map may still clip a lone spike
         scale = value_scale(values, "log" if self.level_kind == "log" else mode)
@@ -220,23 +255,51 @@ class ContourView(pg.PlotWidget):
         elif key == "presentation":
             for i in range(len(self._paths)):
                 self._style_run(i)
+            self._draw_minima()
+        elif key == "show_minima":
+            self._draw_minima()
 
     def path_width(self) -> float:
-        """Paths are twice as thick in presentation mode (``view["presentation"]``), for the back row."""
-        return PATH_WIDTH * (2.0 if self._model.view.get("presentation") else 1.0)
+        """Paths are twice as thick in presentation mode (``session.presentation``), for the back row."""
+        return PATH_WIDTH * (2.0 if self._model.session.presentation else 1.0)
+
+    def _draw_minima(self) -> None:
+        """The lesson's known minima as white stars (``view.show_minima``, on by default)."""
+        model = self._model
+        minima = [m for m in model.minima if len(m) == 2]
+        if not (model.view.show_minima and minima and model.ndim == 2):
+            self._minima.setData([])
+            return
+        xy = np.array(minima, dtype=float)
+        size = MINIMUM_SIZE * (1.4 if model.session.presentation else 1.0)
+        self._minima.setData(x=xy[:, 0], y=xy[:, 1], size=size)
+
+    def minima_positions(self) -> np.ndarray:
+        """(n, 2) data coordinates of the drawn known-minimum stars."""
+        x, y = self._minima.getData()
+        return np.column_stack([x, y]) if x is not None and len(x) else np.empty((0, 2))
 
     # ------------------------------------------------------------------ runs
     def _rebuild_runs(self) -> None:
         plot = self.getPlotItem()
         for item in self._paths:
-            plot.removeItem(item)
-        self._paths = []
+            item.setParentItem(None)
+            self.scene().removeItem(item)
+        for arrow in self._exits:
+            plot.removeItem(arrow)
+        self._paths, self._exits = [], []
         for _ in self._model.runs:
             item = pg.PlotCurveItem(connect="finite")
             item.setZValue(2)
-            plot.addItem(item)
+            item.setParentItem(self._clip)
             self._paths.append(item)
+            arrow = pg.ArrowItem(pxMode=True, headLen=EXIT_SIZE, tailLen=0, headWidth=EXIT_SIZE * 0.8)
+            arrow.setZValue(12)
+            arrow.setVisible(False)
+            plot.addItem(arrow)
+            self._exits.append(arrow)
         self._points = [None] * len(self._model.runs)
+        self._last_inside: list[np.ndarray | None] = [None] * len(self._model.runs)
         for i in range(len(self._model.runs)):
             self._style_run(i)
             self._cache_points(i)
@@ -249,10 +312,11 @@ class ContourView(pg.PlotWidget):
         self._paths[i].setPen(pg.mkPen(qcolor(color), width=width))
         self._paths[i].setShadowPen(pg.mkPen(OUTLINE + (200,), width=width + 2.5))
         self._paths[i].setVisible(self._model.runs[i].visible)
+        self._exits[i].setStyle(brush=pg.mkBrush(qcolor(color)), pen=pg.mkPen(OUTLINE, width=2.0))
 
     def _cache_points(self, i: int) -> None:
         traj = self._model.trajectories[i] if i < len(self._model.trajectories) else None
-        if traj is None:
+        if traj is None or self._model.ndim != 2:
             self._points[i] = None
             return
         pts = np.asarray(traj.points, dtype=float)[: traj.stop_step + 1, :2]
@@ -261,6 +325,10 @@ class ContourView(pg.PlotWidget):
         box = 100.0 * max(x1 - x0, y1 - y0)
         pts = np.where(np.isfinite(pts), np.clip(pts, -box, box), np.nan)
         self._points[i] = pts
+        # for each point, the index of the last point at or before it inside the surface's box (-1: none)
+        with np.errstate(invalid="ignore"):
+            inside = (pts[:, 0] >= x0) & (pts[:, 0] <= x1) & (pts[:, 1] >= y0) & (pts[:, 1] <= y1)
+        self._last_inside[i] = np.maximum.accumulate(np.where(inside, np.arange(len(pts)), -1))
 
     def _on_run_changed(self, i: int) -> None:
         if i >= len(self._paths):
@@ -283,7 +351,7 @@ class ContourView(pg.PlotWidget):
 
     def _update_starts(self) -> None:
         model = self._model
-        shown = [i for i, r in enumerate(model.runs) if r.visible]
+        shown = [i for i, r in enumerate(model.runs) if r.visible and len(r.start) == 2]
         xy = np.array([model.runs[i].start[:2] for i in shown], dtype=float).reshape(-1, 2)
         sizes = [START_SIZE + (6 if i == model.selected else 0) for i in shown]
         pens = [pg.mkPen(qcolor(model.color_of(i)), width=3.0) for i in shown]
@@ -309,8 +377,39 @@ class ContourView(pg.PlotWidget):
             if np.all(np.isfinite(pts[k])):
                 racer_xy.append(pts[k])
                 brushes.append(pg.mkBrush(qcolor(model.color_of(i))))
+            self._mark_exit(i, k)
+        for i, run in enumerate(model.runs):
+            if not run.visible:
+                self._exits[i].setVisible(False)
         xy = np.array(racer_xy, dtype=float).reshape(-1, 2)
         self._racers.setData(x=xy[:, 0], y=xy[:, 1], brush=brushes, pen=pg.mkPen(OUTLINE, width=2.0))
+
+    def _mark_exit(self, i: int, k: int) -> None:
+        """When run i is outside the box at point k: an arrow where its path last crossed the box's edge."""
+        last = self._last_inside[i]
+        arrow = self._exits[i]
+        if last is None or last[k] == k or last[k] < 0:
+            arrow.setVisible(False)
+            return
+        a, b = self._points[i][last[k]], self._points[i][last[k] + 1]
+        (x0, x1), (y0, y1) = self._model.x_range, self._model.y_range
+        d = b - a
+        if not np.all(np.isfinite(d)):      # left for infinity: point the way the path was heading
+            d = np.where(np.isfinite(b), b - a, np.sign(np.nan_to_num(b, posinf=1.0, neginf=-1.0)))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ts = [t for t in ((np.array([x0, x1]) - a[0]) / d[0]).tolist() + ((np.array([y0, y1]) - a[1])
+                                                                              / d[1]).tolist()
+                  if np.isfinite(t) and t > 0]
+        t = min(ts) if ts else 0.0
+        edge = np.clip(a + min(t, 1.0) * d, [x0, y0], [x1, y1])
+        # ArrowItem: angle 0 points left, and turns clockwise on screen (y down): point along the path
+        arrow.setStyle(angle=float(np.degrees(np.arctan2(d[1], -d[0]))))
+        arrow.setPos(float(edge[0]), float(edge[1]))
+        arrow.setVisible(True)
+
+    def exit_markers(self) -> dict[int, tuple[float, float]]:
+        """Run index -> (x, y) of the arrow marking where its path left the box (runs outside it now)."""
+        return {i: (a.pos().x(), a.pos().y()) for i, a in enumerate(self._exits) if a.isVisible()}
 
     def racer_positions(self) -> np.ndarray:
         """(n, 2) data coordinates of the drawn racer markers (visible runs with a finite position)."""

@@ -1,10 +1,15 @@
 """The comparison as a document: File menu, unsaved-changes tracking, atomic saves, drag-and-drop, recovery.
 
-``Document(window, model)`` installs New, Open…, Open Recent, Gallery…, Save, Save As… and an Export submenu
-(filled by :mod:`widgets.export`) at the top of the window's File menu, and watches the model: any edit marks
-the window modified (title ``name.toml[*] — Gradient Descent Explorer``). Opening a file loads it *into the
-same* :class:`~explorer.model.Comparison` (every view stays bound), after the file has validated: a file that
-fails shows the :class:`~explorer.preset.PresetError` text and the current work is untouched.
+``Document(window, model)`` is the only owner of file state: the file path, whether the comparison is modified,
+the window title (``name.toml[*] — Gradient Descent Explorer``, or the comparison's title when it has no file)
+and the recovery file. It makes the File actions (New, Open…, Open Recent, Gallery…, Save, Save As…; the
+window places them with :meth:`Document.install_menu`) and keeps the comparison's undo history
+(:class:`~widgets.undo.UndoHistory`): *modified* means the history is not at the point where the file was
+opened or saved, so undoing back to it is unmodified again, and looking (playing, presentation mode, basins,
+the camera) never counts. Opening a file loads it *into the same* :class:`~explorer.model.Comparison` (every
+view stays bound, ``model.load``), after the file has validated: a file that fails shows the
+:class:`~explorer.preset.PresetError` text and the current work is untouched. "Reset lesson" puts back the
+comparison as it was opened, as one undoable step.
 
 Nothing is lost (Qt's ``application.py`` example, napari's settings): saves go through
 :func:`explorer.preset.save_preset` (temporary file, fsync, rename); while there are unsaved changes the
@@ -31,6 +36,7 @@ from PySide6.QtWidgets import QFileDialog, QMainWindow, QMenu, QMessageBox
 
 from explorer.preset import Preset, PresetError, SurfaceSpec, dumps_preset, load_preset, save_preset
 from explorer.runs import RunSpec
+from widgets.undo import UndoHistory
 
 APP_NAME = "Gradient Descent Explorer"
 DATA_DIR_NAME = "gradient-descent-explorer"
@@ -56,53 +62,6 @@ def new_preset() -> Preset:
     surface = SurfaceSpec("(1 - x)^2 + 100 (y - x^2)^2", ((-2.0, 2.0), (-1.0, 3.0)), minima=((1.0, 1.0),))
     return Preset(title="Untitled", description="", surface=surface,
                   runs=(RunSpec("GD", "sgd", (-1.5, 2.0), {"lr": 1e-3}),), steps=1000)
-
-
-def apply_preset(model, preset: Preset, surface=None) -> None:
-    """Load ``preset`` into the existing ``model`` through its public methods (views stay bound).
-
-    Runs keep exactly the colours the file gives (None = palette default), so load → save → load is equal.
-    The saved current step (``view.step``) is restored once the trajectories are there.
-    """
-    if surface is None:
-        from explorer.surface import compile_surface
-
-        surface = compile_surface(preset.surface.expression, dict(preset.surface.parameters))
-    while model.runs:
-        model.remove_run(len(model.runs) - 1)
-    model.set_title(preset.title, preset.description)
-    model.set_tolerance(preset.tolerance)
-    model.set_default_steps(preset.steps)
-    model.minima = tuple(tuple(float(v) for v in m) for m in preset.surface.minima)
-    model.set_surface(surface, preset.surface.x_range, preset.surface.y_range)
-    view = dict(preset.view)
-    step = view.pop("step", None)
-    for key in [k for k in model.view if k not in view]:
-        del model.view[key]
-        model.view_changed.emit(key)
-    for key, value in view.items():
-        model.set_view(key, value)
-    for run in preset.runs:
-        i = model.add_run(run, select=False)
-        if model.runs[i] != run:   # add_run filled in a palette colour; keep the file's None
-            model.set_run(i, run)
-    model.select(0 if model.runs else -1)
-    model.set_step(0)
-    if step is not None:
-        _restore_step(model, int(step))
-
-
-def _restore_step(model, step: int) -> None:
-    if not model.pending:
-        model.set_step(step)
-        return
-
-    def done(_index=None) -> None:
-        if not model.pending:
-            model.trajectories_changed.disconnect(done)
-            model.set_step(step)
-
-    model.trajectories_changed.connect(done)
 
 
 def _pid_alive(pid: int) -> bool:
@@ -161,6 +120,7 @@ class Document(QObject):
 
     path_changed = Signal(str)     # "" when the comparison has no file
     opened = Signal(str)           # a file (or built-in lesson) was loaded
+    loaded = Signal()              # any document was loaded: a file, a lesson, File ▸ New, a recovery
     saved = Signal(str)
 
     def __init__(self, window: QMainWindow, model, *, settings: QSettings | None = None,
@@ -171,18 +131,21 @@ class Document(QObject):
         self.file_path: str | None = None
         self.settings = settings if settings is not None else QSettings()
         self.recovery_dir = Path(recovery_dir) if recovery_dir is not None else default_recovery_dir()
-        self._loading = False
         self._recovery_stale = False
         self._handle_close = handle_close
         self.autosave_timer = QTimer(self)
         self.autosave_timer.setInterval(autosave_ms)
         self.autosave_timer.timeout.connect(self._autosave)
+        self.undo_stack = UndoHistory(model, self)
+        self.undo_stack.cleanChanged.connect(self._on_clean_changed)
+        self.undo_stack.indexChanged.connect(self._on_history_moved)
+        self._opened_state = model.state()      # what "Reset lesson" puts back
 
         self._create_actions()
-        self._install_menu(file_menu)
-        for signal in (model.surface_changed, model.runs_changed, model.run_changed, model.settings_changed,
-                       model.view_changed):
-            signal.connect(self._on_model_edited)
+        if file_menu is not None:
+            self.install_menu(file_menu)
+        model.settings_changed.connect(self._update_title)
+        model.retitle_new_formula = True
         window.setAcceptDrops(True)
         window.installEventFilter(self)
         self._update_title()
@@ -202,13 +165,15 @@ class Document(QObject):
         self.save_action = self._action("&Save", self.save, QKeySequence.StandardKey.Save)
         self.save_as_action = self._action("Save &As…", self.save_as, "Ctrl+Shift+S")
         self.clear_recent_action = self._action("&Clear Menu", self.clear_recent)
+        self.undo_action = self.undo_stack.createUndoAction(self.window, "&Undo")
+        self.undo_action.setShortcuts(QKeySequence.StandardKey.Undo)
+        self.redo_action = self.undo_stack.createRedoAction(self.window, "&Redo")
+        self.redo_action.setShortcuts(QKeySequence.StandardKey.Redo)
+        self.reset_action = self._action("Reset &Lesson", self.reset_lesson, "Ctrl+Shift+R")
+        self.reset_action.setToolTip("Put the comparison back as it was opened (one undoable step)")
 
-    def _install_menu(self, file_menu: QMenu | None) -> None:
-        if file_menu is None:
-            file_menu = next((a.menu() for a in self.window.menuBar().actions()
-                              if a.menu() is not None and a.text().replace("&", "") == "File"), None)
-        if file_menu is None:
-            file_menu = self.window.menuBar().addMenu("&File")
+    def install_menu(self, file_menu: QMenu) -> None:
+        """Put the File actions at the top of ``file_menu`` (above what it holds, e.g. Quit)."""
         self.file_menu = file_menu
         ours = {a.shortcut().toString() for a in (self.open_action, self.save_action, self.save_as_action,
                                                   self.new_action)}
@@ -243,8 +208,12 @@ class Document(QObject):
         path, _ = QFileDialog.getOpenFileName(self.window, "Open preset", self._dialog_folder(), FILE_FILTER)
         return path
 
+    def suggested_name(self) -> str:
+        """What Save As proposes: the file's own name, else one made from the comparison's title."""
+        return Path(self.file_path).name if self.file_path else _slug(self.model.title or "untitled") + ".toml"
+
     def _save_path_dialog(self) -> str:
-        name = Path(self.file_path).name if self.file_path else _slug(self.model.title or "untitled") + ".toml"
+        name = self.suggested_name()
         path, _ = QFileDialog.getSaveFileName(self.window, "Save preset as", str(Path(self._dialog_folder()) / name),
                                               FILE_FILTER)
         return path
@@ -265,20 +234,36 @@ class Document(QObject):
         self.window.setWindowTitle(f"{self.display_name()}[*] — {APP_NAME}")
 
     def is_modified(self) -> bool:
-        return self.window.isWindowModified()
+        return not self.undo_stack.isClean()
 
     def set_modified(self, modified: bool) -> None:
-        self.window.setWindowModified(modified)
+        """Mark the comparison saved (False: the history's current point is clean) or unsaved (True)."""
         if modified:
+            self.undo_stack.resetClean()
+        else:
+            self.undo_stack.setClean()
+        self._on_clean_changed(self.undo_stack.isClean())
+
+    def _on_clean_changed(self, clean: bool) -> None:
+        self.window.setWindowModified(not clean)
+        if clean:
+            self._recovery_stale = False
+            self.autosave_timer.stop()
+        else:
             self._recovery_stale = True
             if not self.autosave_timer.isActive():
                 self.autosave_timer.start()
-        else:
-            self._recovery_stale = False
-            self.autosave_timer.stop()
+
+    def _on_history_moved(self, _index: int) -> None:
+        if not self.undo_stack.isClean():
+            self._recovery_stale = True
+            if not self.autosave_timer.isActive():
+                self.autosave_timer.start()
 
     def _set_path(self, path: str | None) -> None:
         self.file_path = str(Path(path).resolve()) if path else None
+        # a typed formula over a lesson makes it "Untitled"; over one's own file the title stays
+        self.model.retitle_new_formula = self.file_path is None
         self._update_title()
         self.path_changed.emit(self.file_path or "")
 
@@ -287,11 +272,6 @@ class Document(QObject):
         self._set_path(os.fspath(path) if path else None)
         if path:
             self.add_recent(os.fspath(path))
-
-    def _on_model_edited(self, *_args) -> None:
-        self._update_title()   # after the window's own title handler, which runs first
-        if not self._loading:
-            self.set_modified(True)
 
     # ------------------------------------------------------------------ File actions
     def maybe_save(self) -> bool:
@@ -322,9 +302,7 @@ class Document(QObject):
         """
         try:
             preset = load_preset(path)
-            from explorer.surface import compile_surface
-
-            surface = compile_surface(preset.surface.expression, dict(preset.surface.parameters))
+            surface = preset.build_surface()
         except PresetError as err:
             self._inform("Could not open preset", str(err))
             return False
@@ -340,15 +318,19 @@ class Document(QObject):
         return True
 
     def load(self, preset: Preset, *, path: str | None, surface=None, modified: bool = False) -> None:
-        """Show ``preset`` as the current document (no questions asked)."""
-        self._loading = True
-        try:
-            apply_preset(self.model, preset, surface)
-        finally:
-            self._loading = False
+        """Show ``preset`` as the current document (no questions asked); the undo history starts afresh."""
+        self.model.load(preset, surface)
+        self._opened_state = self.model.state()
+        self.undo_stack.clear()
         self.delete_recovery()
         self._set_path(path)
         self.set_modified(modified)
+        self.loaded.emit()
+
+    def reset_lesson(self) -> None:
+        """Put the comparison back as it was opened (or last loaded): one undoable step."""
+        with self.model.edit("Reset lesson"):
+            self.model.restore(self._opened_state)
 
     def save(self) -> bool:
         if not self.file_path:
@@ -519,5 +501,5 @@ def _slug(title: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-") or "untitled"
 
 
-__all__ = ["Document", "apply_preset", "default_recovery_dir", "new_preset", "recovery_source",
+__all__ = ["Document", "default_recovery_dir", "new_preset", "recovery_source",
            "write_recovery_file"]

@@ -1,22 +1,38 @@
-"""The formula field: type f(x, y), see at once whether it compiles and where it is wrong.
+"""The formula field: type f(x, y); the comparison changes only when the text is complete and valid.
 
-Every edit is compiled off the GUI thread (:class:`~widgets.workers.CompileWorker`, newest request wins).
-A good formula replaces the model's surface; a bad one leaves the last good surface on screen and shows
-the typed text again under the field with the offending characters marked in red, and the message beside.
+Half-typed text never replaces the comparison. While the user types, the field says "typing…"; after a short
+pause (:data:`APPLY_AFTER_MS`) the text is compiled off the GUI thread (the job runner's ``compile`` channel,
+newest request wins) and, if it is valid and looks finished, handed to the model. Enter applies at once (a
+valid text, finished or not); Esc puts back the formula the comparison has and hands the keyboard back to the
+map; the applied formula is one Ctrl+Z away (the window's undo, see :mod:`widgets.undo`). A text that does
+not compile leaves the comparison as it was and shows the typed text again under the field with the
+offending characters marked in red, and the message beside.
+
+"Looks finished": the text compiles and does not end in a name that is the beginning of a function's name
+(``x + s`` is on its way to ``x + sin(y)``, not a parameter ``s``; Enter applies it anyway).
+
+When the model's formula changes from elsewhere (a lesson opened, File ▸ New, undo, Reset lesson) the field
+shows the new formula and any error or half-typed text is dropped.
 """
 
 from __future__ import annotations
 
 import html
+import re
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QDoubleSpinBox, QGridLayout, QHBoxLayout, QLabel, QLineEdit, QWidget
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import QDoubleSpinBox, QGridLayout, QHBoxLayout, QLabel, QLineEdit, QSizePolicy, QWidget
 
 from explorer.model import Comparison
-from widgets.workers import CompileWorker
+from widgets import jobs
 
 ERROR_COLOR = "#d62728"
 OK_COLOR = "#2a9d3a"
+TYPING_COLOR = "#8a6d00"
+APPLY_AFTER_MS = 1000      # a pause this long after the last keystroke applies a finished, valid formula
+COMPILE_TIMEOUT = 5.0      # seconds of symbolic work allowed per formula
+_LAST_NAME = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\s*$")
 
 
 def marked_html(text: str, start: int, end: int) -> str:
@@ -30,57 +46,88 @@ def marked_html(text: str, start: int, end: int) -> str:
             f"{html.escape(text[end:])}</span>")
 
 
+def looks_unfinished(text: str) -> bool:
+    """True when ``text`` ends in a name that only begins a function's name (``x + s``, ``x + ex``)."""
+    from explorer.expression import FUNCTIONS
+
+    match = _LAST_NAME.search(text)
+    if match is None or match[1] in FUNCTIONS:
+        return False
+    return any(f != match[1] and f.startswith(match[1]) for f in FUNCTIONS)
+
+
+def _compile(text: str, parameters: dict[str, float]):
+    from explorer.surface import compile_surface
+
+    return compile_surface(text, dict(parameters), timeout=COMPILE_TIMEOUT)
+
+
 class ExpressionEditor(QWidget):
-    """``f(x, y) =`` line edit, live error display and the x/y range editors, bound to a Comparison."""
+    """``f(x, y) =`` line edit, its status line and the x/y range editors, bound to a Comparison."""
 
     surface_applied = Signal(object)   # a compiled surface was handed to the model
     error_shown = Signal(object)       # an ExpressionError is now displayed
+    done_editing = Signal()            # Enter or Esc: the keyboard may go back to the map
 
-    def __init__(self, model: Comparison, parent: QWidget | None = None, *,
-                 worker: CompileWorker | None = None) -> None:
+    def __init__(self, model: Comparison, parent: QWidget | None = None, *, compile_fn=_compile) -> None:
         super().__init__(parent)
         self._model = model
-        self._worker = worker or CompileWorker(self)
-        self._worker.compiled.connect(self._on_compiled)
-        self._worker.failed.connect(self._on_failed)
-        self.error = None   # the ExpressionError shown, or None
+        self._compile_fn = compile_fn
+        self.error = None           # the ExpressionError shown, or None
+        self._applied = model.expression   # the formula the field last took from / gave to the model
+        self._apply_when_compiled = False
+        self._force = False
+        self._requested = None      # the text whose compilation is running
+        self.channel = jobs.channel(self, "compile", on_superseded=_cancel_compile_worker)
+        self.channel.finished.connect(self._on_compiled)
+        self.channel.failed.connect(self._on_failed)
+        self.pause = QTimer(self, singleShot=True, interval=APPLY_AFTER_MS)
+        self.pause.timeout.connect(lambda: self._request(force=False))
 
         self.line_edit = QLineEdit(model.expression)
+        self.line_edit.setCursorPosition(0)
         self.line_edit.setPlaceholderText("type a loss surface in x and y, e.g. (1 - x)^2 + 100 (y - x^2)^2")
         self.line_edit.setClearButtonEnabled(True)
         self.line_edit.setAccessibleName("surface formula")
+        self.line_edit.setToolTip("Enter applies the formula, Esc puts back the current one, Ctrl+Z undoes it")
         font = self.line_edit.font()
         font.setFamilies(["DejaVu Sans Mono", "Monospace"])
-        font.setPointSizeF(max(font.pointSizeF() * 1.25, 13.0))
+        font.setPointSizeF(max(font.pointSizeF() * 1.2, 13.0))
         self.line_edit.setFont(font)
         self.line_edit.textEdited.connect(self._on_edited)
+        self.line_edit.returnPressed.connect(self.apply)
+        self.line_edit.installEventFilter(self)
 
         self.marked = QLabel()      # the typed text with the error span in red
         self.marked.setTextFormat(Qt.TextFormat.RichText)
         self.marked.setFont(font)
-        self.message = QLabel()     # what is wrong, or that the formula is fine
+        self.marked.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.marked.hide()
+        self.message = QLabel()     # what is wrong, that it is being typed, or that the formula is in use
         self.message.setWordWrap(True)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.message.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
 
         self.x_min, self.x_max, self.y_min, self.y_max = (self._range_box() for _ in range(4))
-        ranges = QHBoxLayout()
-        for text, box in (("x from", self.x_min), ("to", self.x_max), ("   y from", self.y_min),
-                          ("to", self.y_max)):
-            ranges.addWidget(QLabel(text))
-            ranges.addWidget(box)
-        ranges.addStretch(1)
+        status = QHBoxLayout()
+        status.setContentsMargins(0, 0, 0, 0)
+        status.addWidget(self.message, 1)
+        self.range_labels = [QLabel(t) for t in ("x", "to", "  y", "to")]
+        for label, box in zip(self.range_labels, (self.x_min, self.x_max, self.y_min, self.y_max), strict=True):
+            status.addWidget(label)
+            status.addWidget(box)
 
         grid = QGridLayout(self)
         grid.setContentsMargins(0, 0, 0, 0)
-        label = QLabel("f(x, y) =")
-        label.setFont(font)
-        grid.addWidget(label, 0, 0)
+        grid.setVerticalSpacing(2)
+        self.label = QLabel("f(x, y) =")
+        self.label.setFont(font)
+        grid.addWidget(self.label, 0, 0)
         grid.addWidget(self.line_edit, 0, 1)
-        grid.addWidget(self.marked, 1, 1)
-        grid.addWidget(self.message, 2, 1)
-        grid.addLayout(ranges, 3, 1)
+        self.label.setTextFormat(Qt.TextFormat.PlainText)
+        grid.addLayout(status, 1, 1)
+        grid.addWidget(self.marked, 2, 1)
         grid.setColumnStretch(1, 1)
-        grid.setRowStretch(4, 1)   # keep the rows together at the top when the formula panel is taller
 
         model.surface_changed.connect(self._sync_from_model)
         self._sync_from_model()
@@ -92,57 +139,156 @@ class ExpressionEditor(QWidget):
         box.setRange(-1e6, 1e6)
         box.setDecimals(3)
         box.setKeyboardTracking(False)
-        box.setMinimumWidth(90)
+        box.setMinimumWidth(80)
+        box.setButtonSymbols(QDoubleSpinBox.ButtonSymbols.NoButtons)
         box.valueChanged.connect(self._on_range_edited)
         return box
 
     def _sync_from_model(self) -> None:
         m = self._model
+        names = list(m.variables)
+        self.label.setText(f"f({', '.join(names)}) =" if len(names) <= 3 else f"f({names[0]}, …) =")
+        two = m.ndim == 2
+        for widget in (self.y_min, self.y_max, *self.range_labels[2:]):
+            widget.setVisible(two)
+        for widget in (self.x_min, self.x_max, *self.range_labels[:2]):
+            widget.setVisible(m.ndim <= 2)
+        self.range_labels[0].setText(names[0] if names else "x")
+        if two:
+            self.range_labels[2].setText(f"  {names[1]}")
         for box, value in zip((self.x_min, self.x_max, self.y_min, self.y_max), (*m.x_range, *m.y_range),
                               strict=True):
             if box.value() != value:
                 box.blockSignals(True)
                 box.setValue(value)
                 box.blockSignals(False)
-        if self.error is None and self.line_edit.text() != m.expression:
-            self.line_edit.setText(m.expression)
+        if m.expression != self._applied:   # changed elsewhere: a lesson, New, undo, Reset lesson
+            self.show_model_formula()
+
+    def show_model_formula(self) -> None:
+        """Drop whatever is typed or wrong and show the comparison's formula."""
+        self._applied = self._model.expression
+        self.pause.stop()
+        self.channel.cancel()
+        self._requested, self._apply_when_compiled = None, False
+        self.error = None
+        if self.line_edit.text() != self._applied:
+            self.line_edit.setText(self._applied)
+            self.line_edit.setCursorPosition(0)    # a long formula reads from its start
+        self._show_ok()
+
+    @property
+    def pending(self) -> bool:
+        """True while typed text has not been applied or refused yet."""
+        return self.pause.isActive() or self.channel.busy
+
+    @property
+    def dirty(self) -> bool:
+        """True when the field holds text other than the comparison's formula."""
+        return self.line_edit.text() != self._model.expression
 
     # ------------------------------------------------------------------ widget -> model
     def set_text(self, text: str) -> None:
-        """Replace the formula as if typed (used by menus and tests)."""
+        """Replace the formula as if typed and Enter pressed (used by menus, tests and benchmarks)."""
         self.line_edit.setText(text)
         self._on_edited(text)
+        self.apply()
+
+    def apply(self) -> None:
+        """Apply the typed text now if it compiles (Enter)."""
+        self.pause.stop()
+        if not self.dirty:
+            self.show_model_formula()
+            self.done_editing.emit()
+            return
+        self._request(force=True)
+        self.done_editing.emit()
+
+    def revert(self) -> None:
+        """Esc: put back the comparison's formula."""
+        self.show_model_formula()
+        self.done_editing.emit()
 
     def _on_edited(self, text: str) -> None:
+        self.pause.stop()
         if not text.strip():
+            self.channel.cancel()
             self._show_error_text(text, 0, 0, "type a formula in x and y")
             return
-        self._worker.request(text, self._model.parameters)
-
-    def _on_compiled(self, text: str, surface) -> None:
-        if text != self.line_edit.text():
-            return   # the field changed meanwhile; its own request is on the way
+        if text == self._model.expression:
+            self.show_model_formula()
+            return
         self.error = None
+        self.marked.hide()
+        self._set_frame_color(None)
+        self.message.setText(f"<span style='color:{TYPING_COLOR}'>typing… Enter applies, Esc puts back "
+                             "the current formula</span>")
+        self.pause.start()
+
+    def _request(self, *, force: bool) -> None:
+        text = self.line_edit.text()
+        if not text.strip() or text == self._model.expression:
+            return
+        self._apply_when_compiled = True
+        self._force = force
+        if self._requested == text and self.channel.busy:
+            return
+        self._requested = text
+        parameters, compile_fn = dict(self._model.parameters), self._compile_fn
+        self.channel.submit(lambda progress, cancelled: (text, compile_fn(text, parameters)))
+
+    def _on_compiled(self, payload) -> None:
+        text, surface = payload
+        self._requested = None
+        if text != self.line_edit.text():
+            return   # the field changed meanwhile
+        self.error = None
+        if not self._apply_when_compiled or (not self._force and looks_unfinished(text)):
+            self.message.setText(f"<span style='color:{TYPING_COLOR}'>valid, not applied yet: "
+                                 "press Enter to use it</span>")
+            return
+        self._apply_when_compiled = False
+        self._applied = surface.text
         self._model.set_surface(surface)
         self._show_ok()
         self.surface_applied.emit(surface)
 
-    def _on_failed(self, text: str, error) -> None:
+    def _on_failed(self, error) -> None:
+        text = self._requested or self.line_edit.text()
+        self._requested = None
         if text != self.line_edit.text():
             return
+        from explorer.expression import ExpressionError
+
+        if not isinstance(error, ExpressionError):
+            error = ExpressionError(f"could not compile: {error}", 0, len(text))
         self.error = error
         self._show_error_text(text, error.start, error.end, getattr(error, "message", str(error)))
         self.error_shown.emit(error)
 
     def _on_range_edited(self) -> None:
         x = (self.x_min.value(), self.x_max.value())
-        y = (self.y_min.value(), self.y_max.value())
+        y = (self.y_min.value(), self.y_max.value()) if self._model.ndim == 2 else (0.0, 1.0)
         if x[0] < x[1] and y[0] < y[1]:
-            self._model.set_ranges(x, y)
-            if self.error is None:
+            self._model.set_ranges(x, y if self._model.ndim == 2 else None)
+            if self.error is None and not self.pending:
                 self._show_ok()
         else:
             self.message.setText(f"<span style='color:{ERROR_COLOR}'>each range needs min &lt; max</span>")
+
+    # ------------------------------------------------------------------ keys
+    def eventFilter(self, watched, event) -> bool:
+        if watched is self.line_edit:
+            kind = event.type()
+            if kind == QEvent.Type.KeyPress and event.key() == Qt.Key.Key_Escape:
+                self.revert()
+                return True
+            if kind == QEvent.Type.ShortcutOverride and not self.dirty and (
+                    event.matches(QKeySequence.StandardKey.Undo) or event.matches(QKeySequence.StandardKey.Redo)):
+                # nothing typed: Ctrl+Z belongs to the comparison (the window's Edit ▸ Undo), not to the field
+                event.ignore()
+                return True
+        return super().eventFilter(watched, event)
 
     # ------------------------------------------------------------------ display
     def _show_ok(self) -> None:
@@ -150,14 +296,14 @@ class ExpressionEditor(QWidget):
         self.marked.hide()
         self._set_frame_color(None)
         if self._model.surface is not None:
-            self.message.setText(f"<span style='color:{OK_COLOR}'>\u2714 compiled</span>")
+            self.message.setText(f"<span style='color:{OK_COLOR}'>\u2714 in use</span>")
         else:
             self.message.clear()
 
     def _show_error_text(self, text: str, start: int, end: int, message: str) -> None:
         self.marked.setText(marked_html(text, start, end))
         self.marked.setVisible(bool(text))
-        kept = " — the last good surface stays on screen" if self._model.surface is not None else ""
+        kept = " — the comparison keeps its formula" if self._model.surface is not None else ""
         shown = html.escape(message, quote=False)
         self.message.setText(f"<span style='color:{ERROR_COLOR}'>\u2716 {shown}</span>{kept}")
         self._set_frame_color(ERROR_COLOR)
@@ -165,3 +311,10 @@ class ExpressionEditor(QWidget):
     def _set_frame_color(self, color: str | None) -> None:
         self.line_edit.setStyleSheet(f"QLineEdit {{ border: 2px solid {color}; }}" if color else "")
         self.line_edit.setProperty("invalid", color is not None)
+
+
+def _cancel_compile_worker() -> None:
+    """A superseded compilation still running after a moment is killed (its worker process restarts)."""
+    from explorer import compile_worker
+
+    compile_worker.cancel()

@@ -2,8 +2,8 @@
 
 One noisy path is one sample; a fan of them shows the spread a teacher wants to talk about. The seeds are the
 run's own seed + 1 … + N, simulated with :func:`explorer.simulation.simulate_run` on a worker thread (newest
-request wins) and cut at the current step like the racers. Shown while ``model.view["show_fan"]`` is True and
-the selected run has noise.
+request wins, on the job runner) and cut at the current step like the racers. Shown while
+``model.view.show_fan`` is True and the selected run has noise.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QObject
 
 from explorer.simulation import simulate_run
-from widgets.basin_view import LatestJobRunner
+from widgets import jobs
 from widgets.colors import qcolor
 
 N_SEEDS = 12
@@ -42,17 +42,18 @@ class NoiseFan(QObject):
         self._plot.addItem(self.curve)
         self.paths: list[np.ndarray] = []                  # per seed: (k + 1, 2)
         self._color = "#ffffff"
-        self.runner = LatestJobRunner(self)
+        self.runner = jobs.channel(self, "fan")
         self.runner.finished.connect(self._on_result)
         model.surface_changed.connect(self.request)
         model.selection_changed.connect(self.request)
         model.run_changed.connect(self._on_run_changed)
         model.step_changed.connect(self._draw)
-        model.view_changed.connect(self._on_view_changed)
+        model.view.changed.connect(self._on_view_changed)
+        model.session.changed.connect(self._on_view_changed)
         self.request()
 
     def _on(self) -> bool:
-        return bool(self._model.view.get("show_fan", False))
+        return self._model.view.show_fan
 
     def request(self, *_args) -> None:
         m = self._model
@@ -107,7 +108,7 @@ class NoiseFan(QObject):
             pieces.append(np.where(np.isfinite(cut), np.clip(cut, -box, box), np.nan))
             pieces.append(np.full((1, 2), np.nan))
         xy = np.concatenate(pieces)
-        width = 2.8 if self._model.view.get("presentation") else 1.8
+        width = 2.8 if self._model.session.presentation else 1.8
         self.curve.setPen(pg.mkPen(qcolor(self._color, FAN_ALPHA), width=width))
         self.curve.setData(xy[:, 0], xy[:, 1])
         self.curve.setVisible(True)

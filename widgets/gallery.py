@@ -1,7 +1,7 @@
 """The gallery of built-in lessons: title, one-line lesson and a small contour thumbnail for each preset.
 
 The list fills at once from the TOML text (title, first sentence of the description); the thumbnails are
-computed on a worker thread (compiling a formula can take a moment) and cached per file and modification
+computed on the job runner (compiling a formula can take a moment) and cached per file and modification
 time. A thumbnail is the surface sampled on a :data:`GRID` × :data:`GRID` grid, coloured by rank
 (histogram equalisation, so a valley a thousand times lower than the walls still shows), with darkened
 iso-lines between ten equal-rank bands, the known minima as white dots and the start points in the runs'
@@ -15,7 +15,7 @@ import tomllib
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QObject, QRunnable, QSize, Qt, QThreadPool, Signal
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QColor, QIcon, QImage, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import (
     QDialog,
@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from explorer.preset import builtin_presets
 from explorer.runs import PALETTE
+from widgets import jobs
 from widgets.colors import rgba_bytes
 
 GRID = 72
@@ -58,7 +59,8 @@ def thumbnail_data(data: dict) -> dict:
     from explorer.surface import compile_surface
 
     surface = data["surface"]
-    (x0, x1), (y0, y1) = surface["x_range"], surface["y_range"]
+    ranges = surface.get("ranges") or [surface["x_range"], surface["y_range"]]
+    (x0, x1), (y0, y1) = ranges[0], ranges[1]
     f = compile_surface(surface["expression"], dict(surface.get("parameters", {})))
     xs, ys = np.linspace(x0, x1, GRID), np.linspace(y1, y0, GRID)
     with np.errstate(all="ignore"):
@@ -106,23 +108,6 @@ def thumbnail_image(sample: dict, size: int = THUMB) -> QImage:
     return image
 
 
-class _Relay(QObject):
-    done = Signal(str, object)   # path, thumbnail_data result (or an Exception)
-
-
-class _ThumbnailTask(QRunnable):
-    def __init__(self, path: str, data: dict, relay: _Relay) -> None:
-        super().__init__()
-        self.path, self.data, self.relay = path, data, relay
-
-    def run(self) -> None:
-        try:
-            result = thumbnail_data(self.data)
-        except Exception as exc:   # a broken preset shows no thumbnail, never crashes the gallery
-            result = exc
-        self.relay.done.emit(self.path, result)
-
-
 class Gallery(QDialog):
     """Pick a built-in lesson; Open (or a double-click) loads it through ``document.open_path``.
 
@@ -151,10 +136,8 @@ class Gallery(QDialog):
         layout.addWidget(intro)
         layout.addWidget(self.list, 1)
         layout.addWidget(self.buttons)
-        self._pool = QThreadPool(self)     # created first, so it is destroyed (waiting for its task) first
-        self._pool.setMaxThreadCount(1)   # sympy's caches are happiest with one compiling thread
-        self._relay = _Relay(self)
-        self._relay.done.connect(self._thumbnail_ready)
+        self.channel = jobs.channel(self, "thumbnails", latest_only=False)
+        self.channel.finished.connect(lambda payload: self._thumbnail_ready(*payload))
         self._pending: set[str] = set()
         self._items: dict[str, QListWidgetItem] = {}
         self._placeholder = _placeholder_icon()
@@ -180,7 +163,7 @@ class Gallery(QDialog):
                 item.setIcon(self._placeholder)
                 if data is not None:
                     self._pending.add(str(path))
-                    self._pool.start(_ThumbnailTask(str(path), data, self._relay))
+                    self.channel.submit(lambda progress, cancelled, p=str(path), d=data: (p, _thumbnail(d)))
         if self.list.count():
             self.list.setCurrentRow(0)
 
@@ -205,9 +188,16 @@ class Gallery(QDialog):
             self.accept()
 
     def done(self, result: int) -> None:
-        self._pool.clear()
-        self._pool.waitForDone()
+        self.channel.cancel()
         super().done(result)
+
+
+def _thumbnail(data: dict):
+    """thumbnail_data, or the exception: a broken preset shows no thumbnail, never breaks the gallery."""
+    try:
+        return thumbnail_data(data)
+    except Exception as exc:
+        return exc
 
 
 def _cache_key(path: Path) -> tuple[str, int]:

@@ -12,7 +12,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QGraphicsItem, QVBoxLayout, QWidget
 
 from explorer.model import Comparison
-from widgets.workers import Throttle
+from widgets.throttle import Throttle
 
 
 class LossPlot(QWidget):

@@ -1,27 +1,39 @@
-"""The explorer window: formula on top, contour and 3-D views side by side, runs on the right, playback and
-numbers at the bottom — laid out for a projector (large views, large type, few controls in sight).
+"""The explorer window: the formula on top, the map and the 3-D view side by side, playback under them, the
+lesson, the maths and the runs on the right, loss and numbers at the bottom — laid out for a projector.
 
 ::
 
-    ┌──────────────────────────────────────────────┬────────────┐
-    │ f(x, y) = [ formula ]          f, ∇f, H      │  runs      │
-    ├───────────────────────┬──────────────────────┤  + editor  │
-    │   contour view        │   3-D surface view   │  (dock)    │
-    ├───────────────────────┴──────────────────────┴────────────┤
-    │ ⏮ ⏴ ▶ ⏵ ⏭  ───────── scrub ─────────  step k / N   speed │
-    ├─────────────────────────────────┬─────────────────────────┤
-    │ loss vs step (dock)             │ per-run table (dock)    │
-    └─────────────────────────────────┴─────────────────────────┘
+    ┌───────────────────────────────────────────────────┬───────────────────┐
+    │ f(x, y) = [ formula                             ] │ Lesson | Maths    │
+    │ ✔ in use                       x [ ] to [ ]  y …  │                   │
+    ├─────────────────────────┬─────────────────────────┤───────────────────┤
+    │ map (legend, minima)    │ 3-D surface (legend)    │ Runs | Parameters │
+    │                         │                         │ | Basins          │
+    ├─────────────────────────┴─────────────────────────┤                   │
+    │ ⏮ ⏴ ▶ ⏵ ⏭ ───────── scrub ───────── step k / N  speed │              │
+    ├───────────────────────────┬───────────────────────┴───────────────────┤
+    │ Loss                      │ Numbers | Summary | Sweep | Critical points │
+    └───────────────────────────┴───────────────────────────────────────────┘
+
+:class:`MainWindow` builds every part itself (``_create_*``): the views, the docks, the actions and menus.
+Nothing outside sets attributes on it. File state (path, modified, title, recovery) belongs to its
+:class:`~widgets.document.Document`, which also keeps the undo history (Edit ▸ Undo/Redo, Reset Lesson).
+Long work runs on the job runner (:mod:`widgets.jobs`): trajectories (:mod:`widgets.trajectories`), the
+analysis layer's critical points and geometry, basins, sweeps, fans, typesetting.
+
+Minimum sizes keep the map (both axes), the playback bar and the loss plot usable at 1024×768 and up; the
+maths and lesson panels scroll instead of growing. Presentation mode (F11): full screen, larger type, thick
+lines, the side panels folded away (the legend on the map says who is who); the loss plot stays.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSettings, Qt, Signal
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
+import pyqtgraph as pg
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QFont, QKeySequence, QPalette
 from PySide6.QtWidgets import (
+    QApplication,
     QDockWidget,
-    QFileDialog,
-    QHBoxLayout,
     QMainWindow,
     QMessageBox,
     QSplitter,
@@ -30,119 +42,186 @@ from PySide6.QtWidgets import (
 )
 
 from explorer.model import Comparison
-from widgets.expression_editor import ExpressionEditor
-from widgets.loss_plot import LossPlot
-from widgets.playback import PlaybackBar
-from widgets.run_panel import RunPanel
-from widgets.run_table import RunTable
-from widgets.workers import CompileWorker, RecomputeWorker
+from explorer.view_settings import OVERLAYS
+from widgets import jobs
 
 APP_NAME = "Gradient Descent Explorer"
-
-
-def _make_views(model: Comparison) -> tuple[QWidget, QWidget, QWidget]:
-    """HOOK — the "views" helper's widgets: ContourView, SurfaceView (3-D) and MathView (f, ∇f, H)."""
-    from widgets.contour_view import ContourView
-    from widgets.math_view import MathView
-    from widgets.surface_view import SurfaceView
-
-    return ContourView(model), SurfaceView(model), MathView(model)
+MAP_MIN = (300, 230)        # the map keeps both axes readable down to 1024×768
+SURFACE_MIN = (220, 230)
+LOSS_MIN_HEIGHT = 130
+SIDE_WIDTH = 0.28           # share of the window the right-hand docks start with
+PRESENTATION_FONT_SCALE = 1.5
+PRESENTATION_AXIS_PT = 18
+HINT = "Space plays · ← → step · Home/End jump · click the map to move a start · Ctrl+G lessons · F1 keys"
 
 
 class MainWindow(QMainWindow):
     """The whole app around one :class:`Comparison`.
 
-    ``compute_in_background`` (default True) simulates long runs on a worker thread; the model is switched
-    to asynchronous recomputation for the window's lifetime (see :class:`~widgets.workers.RecomputeWorker`).
+    ``compute_in_background`` (default True) simulates long runs and the analysis on the job runner; the
+    model is switched to asynchronous recomputation for the window's lifetime.
     """
 
     theme_requested = Signal(str)   # "light" | "dark"; widgets.app applies it
 
     def __init__(self, model: Comparison, parent: QWidget | None = None, *,
-                 settings: QSettings | None = None, compute_in_background: bool = True) -> None:
+                 settings: QSettings | None = None, compute_in_background: bool = True,
+                 recovery_dir=None) -> None:
         super().__init__(parent)
         self.model = model
         self._settings = settings
-        self.recompute_worker = RecomputeWorker(model, self) if compute_in_background else None
-        self.compile_worker = CompileWorker(self)
-
-        self.contour_view, self.surface_view, self.math_view = _make_views(model)
-        self.expression_editor = ExpressionEditor(model, worker=self.compile_worker)
-        self.playback = PlaybackBar(model)
-        self.run_panel = RunPanel(model)
-        self.loss_plot = LossPlot(model)
-        self.run_table = RunTable(model)
-
+        self._presentation: dict | None = None
+        self._create_computation(compute_in_background)
+        self._create_views()
         self._create_central()
         self._create_docks()
+        from widgets.document import Document
+
+        self.document = Document(self, model, settings=settings if settings is not None else QSettings(),
+                                 recovery_dir=recovery_dir)
+        self.document.loaded.connect(self._on_loaded)
         self._create_actions()
         self._create_menus()
         self._create_status_bar()
-        model.settings_changed.connect(self._update_title)
-        model.surface_changed.connect(self._on_modified)
-        model.runs_changed.connect(self._on_modified)
-        model.run_changed.connect(self._on_modified)
-        self.file_path: str | None = None
-        self._update_title()
-        from widgets.extras import install_extras
-
-        install_extras(self, settings)
+        self._create_keyboard()
+        model.session.events.presentation.connect(self._apply_presentation)
         self._read_settings()
 
     # ------------------------------------------------------------------ construction
+    def _create_computation(self, background: bool) -> None:
+        from widgets.trajectories import TrajectoryUpdater
+
+        self.trajectories = TrajectoryUpdater(self.model, self) if background else None
+        analysis = self.model.analysis
+        if background:
+            self._analysis_jobs = {}
+            analysis.synchronous = False
+            analysis.needs_compute.connect(self._analyse)
+            analysis.refresh()
+
+    def _analyse(self, job) -> None:
+        """Run an analysis job on the job runner (one channel per kind and run: newest wins)."""
+        key = (job.kind, job.index)
+        channel = self._analysis_jobs.get(key)
+        if channel is None:
+            channel = jobs.channel(self, f"analysis-{job.kind}-{job.index}")
+            channel.finished.connect(lambda payload: self.model.analysis.deliver(*payload))
+            self._analysis_jobs[key] = channel
+        channel.submit(lambda progress, cancelled, job=job: (job, _safe(job)))
+
+    def _create_views(self) -> None:
+        from widgets.basin_view import BasinView
+        from widgets.contour_view import ContourView
+        from widgets.critical_list import CriticalPointList
+        from widgets.expression_editor import ExpressionEditor
+        from widgets.fans import NoiseFan
+        from widgets.legend import MapLegend
+        from widgets.lesson_card import LessonCard
+        from widgets.loss_plot import LossPlot
+        from widgets.math_view import MathView
+        from widgets.overlays import ContourOverlays, SurfaceOverlays
+        from widgets.parameter_sliders import ParameterSliders
+        from widgets.playback import PlaybackBar
+        from widgets.run_panel import RunPanel
+        from widgets.run_table import RunTable
+        from widgets.summary_table import SummaryTable
+        from widgets.surface_view import SurfaceView
+        from widgets.sweep_view import SweepView
+
+        m = self.model
+        self.contour_view = ContourView(m)
+        self.surface_view = SurfaceView(m)
+        self.math_view = MathView(m)
+        self.expression_editor = ExpressionEditor(m)
+        self.playback = PlaybackBar(m)
+        self.run_panel = RunPanel(m)
+        self.loss_plot = LossPlot(m)
+        self.run_table = RunTable(m)
+        self.summary_table = SummaryTable(m)
+        self.lesson_card = LessonCard(m)
+        self.map_legend = MapLegend(m, self.contour_view)
+        self.contour_overlays = ContourOverlays(m, self.contour_view)
+        self.surface_overlays = SurfaceOverlays(m, self.surface_view)
+        self.noise_fan = NoiseFan(m, self.contour_view)
+        self.basin_view = BasinView(m, self.contour_view)
+        self.sweep_view = SweepView(m)
+        self.parameter_sliders = ParameterSliders(m)
+        self.critical_list = CriticalPointList(m)
+
     def _create_central(self) -> None:
-        top = QWidget()
-        top_row = QHBoxLayout(top)
-        top_row.setContentsMargins(8, 6, 8, 0)
-        top_row.addWidget(self.expression_editor, 3)
-        top_row.addWidget(self.math_view, 2)
         self.views_splitter = QSplitter(Qt.Orientation.Horizontal)
         self.views_splitter.addWidget(self.contour_view)
         self.views_splitter.addWidget(self.surface_view)
         self.views_splitter.setChildrenCollapsible(False)
         self.views_splitter.setStretchFactor(0, 1)
         self.views_splitter.setStretchFactor(1, 1)
-        for view in (self.contour_view, self.surface_view):
-            view.setMinimumSize(320, 280)
+        self.contour_view.setMinimumSize(*MAP_MIN)
+        self.surface_view.setMinimumSize(*SURFACE_MIN)
         central = QWidget()
         column = QVBoxLayout(central)
-        column.setContentsMargins(0, 0, 0, 0)
+        column.setContentsMargins(6, 4, 6, 0)
         column.setSpacing(4)
-        column.addWidget(top)
+        column.addWidget(self.expression_editor)
         column.addWidget(self.views_splitter, 1)
         column.addWidget(self.playback)
         self.setCentralWidget(central)
         self.contour_view.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-        # Enter in the formula field hands the keyboard back to playback
-        self.expression_editor.line_edit.returnPressed.connect(self.contour_view.setFocus)
+        self.expression_editor.done_editing.connect(self.focus_map)
 
-    def _dock(self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+    def _dock(self, title: str, name: str, widget: QWidget) -> QDockWidget:
         dock = QDockWidget(title, self)
         dock.setObjectName(name)
         dock.setWidget(widget)
         dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
                          | QDockWidget.DockWidgetFeature.DockWidgetClosable
                          | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
-        self.addDockWidget(area, dock)
         return dock
 
     def _create_docks(self) -> None:
         self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.setDockOptions(QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowTabbedDocks)
         right, bottom = Qt.DockWidgetArea.RightDockWidgetArea, Qt.DockWidgetArea.BottomDockWidgetArea
-        self.runs_dock = self._dock("Runs", "runs", self.run_panel, right)
-        self.loss_dock = self._dock("Loss", "loss", self.loss_plot, bottom)
-        self.table_dock = self._dock("Numbers", "numbers", self.run_table, bottom)
-        self.splitDockWidget(self.loss_dock, self.table_dock, Qt.Orientation.Horizontal)
+        self.lesson_dock = self._dock("Lesson", "lesson", self.lesson_card)
+        self.maths_dock = self._dock("Maths: f, ∇f, Hessian", "maths", self.math_view)
+        self.runs_dock = self._dock("Runs", "runs", self.run_panel)
+        self.parameters_dock = self._dock("Parameters", "parameters", self.parameter_sliders)
+        self.basins_dock = self._dock("Basins of Attraction", "basins", self.basin_view)
+        self.loss_dock = self._dock("Loss", "loss", self.loss_plot)
+        self.table_dock = self._dock("Numbers", "numbers", self.run_table)
+        self.summary_dock = self._dock("Summary", "summary", self.summary_table)
+        self.sweep_dock = self._dock("Learning-Rate Sweep", "sweep", self.sweep_view)
+        self.critical_dock = self._dock("Critical Points", "critical", self.critical_list)
+        # right: the lesson (and the maths) above the runs (and parameters, basins)
+        self.addDockWidget(right, self.lesson_dock, Qt.Orientation.Vertical)
+        self.addDockWidget(right, self.runs_dock, Qt.Orientation.Vertical)
+        self.tabifyDockWidget(self.lesson_dock, self.maths_dock)
+        self.tabifyDockWidget(self.runs_dock, self.parameters_dock)
+        self.tabifyDockWidget(self.parameters_dock, self.basins_dock)
+        # bottom: the loss plot beside the numbers (and summary, sweep, critical points)
+        self.addDockWidget(bottom, self.loss_dock, Qt.Orientation.Horizontal)
+        self.addDockWidget(bottom, self.table_dock, Qt.Orientation.Horizontal)
+        self.tabifyDockWidget(self.table_dock, self.summary_dock)
+        self.tabifyDockWidget(self.summary_dock, self.sweep_dock)
+        self.tabifyDockWidget(self.sweep_dock, self.critical_dock)
+        self.lesson_dock.raise_()
+        self.runs_dock.raise_()
+        self.table_dock.raise_()
+        self.loss_plot.setMinimumHeight(LOSS_MIN_HEIGHT)
+        self.lesson_card.setMinimumHeight(90)
+        self.math_view.setMinimumHeight(90)
         self._laid_out = False
 
     def _initial_layout(self) -> None:
-        """Share the space once the window has its size: equal views, a readable runs dock."""
+        """Share the space once the window has its size: equal views, readable side panels."""
+        w, h = self.width(), self.height()
+        side = max(250, int(SIDE_WIDTH * w))
+        self.resizeDocks([self.lesson_dock], [side], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.lesson_dock, self.runs_dock], [int(0.42 * h), int(0.58 * h)],
+                         Qt.Orientation.Vertical)
+        self.resizeDocks([self.loss_dock], [max(LOSS_MIN_HEIGHT + 30, int(0.24 * h))], Qt.Orientation.Vertical)
+        self.resizeDocks([self.loss_dock, self.table_dock], [w // 2, w // 2], Qt.Orientation.Horizontal)
         half = max(self.views_splitter.width() // 2, 1)
         self.views_splitter.setSizes([half, half])
-        self.resizeDocks([self.runs_dock], [430], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.loss_dock], [240], Qt.Orientation.Vertical)
-        half = self.width() // 2
-        self.resizeDocks([self.loss_dock, self.table_dock], [half, half], Qt.Orientation.Horizontal)
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
@@ -150,55 +229,97 @@ class MainWindow(QMainWindow):
             self._laid_out = True
             if self._settings_state is None:
                 self._initial_layout()
-            self.contour_view.setFocus()   # Space/arrows drive playback, not the formula field
+                QTimer.singleShot(0, self._initial_layout)   # again once the docks have their real size
+            self.focus_map()
 
-    def _action(self, text: str, slot, shortcut=None, *, checkable: bool = False) -> QAction:
+    def _action(self, text: str, slot, shortcut=None, *, checkable: bool = False, tip: str = "") -> QAction:
         action = QAction(text, self)
         if shortcut is not None:
             action.setShortcut(QKeySequence(shortcut))
         action.setCheckable(checkable)
+        if tip:
+            action.setStatusTip(tip)
         action.triggered.connect(slot)
         return action
 
     def _create_actions(self) -> None:
-        self.open_action = self._action("&Open…", self.open_file, QKeySequence.StandardKey.Open)
-        self.save_as_action = self._action("Save &As…", self.save_file_as, QKeySequence.StandardKey.SaveAs)
-        self.export_action = self._action("&Export Window as PNG…", self.export_png, "Ctrl+E")
+        from widgets.export import Exporter
+
         self.quit_action = self._action("&Quit", self.close, QKeySequence.StandardKey.Quit)
         self.add_run_action = self._action("&Add Run", self.run_panel.add_run, "Ctrl+Shift+N")
         self.duplicate_run_action = self._action("&Duplicate Run", self.run_panel.duplicate_run, "Ctrl+D")
         self.remove_run_action = self._action("&Remove Run", self.run_panel.remove_run, "Ctrl+Del")
-        self.log_levels_action = self._action(
-            "&Logarithmic Contour Levels", lambda on: self.model.set_view("log_levels", on), checkable=True)
-        self.log_levels_action.setChecked(bool(self.model.view.get("log_levels", False)))
-        self.model.view_changed.connect(self._on_view_changed)
-        self.reset_camera_action = self._action("Reset &Camera", self._reset_camera, "Ctrl+R")
-        self.full_screen_action = self._action("&Full Screen", self._toggle_full_screen,
-                                               "Ctrl+Shift+F", checkable=True)  # F11 = presentation mode
+        self.reset_camera_action = self._action("Reset &Camera", self.surface_view.reset_camera, "Ctrl+R")
+        self.full_screen_action = self._action("&Full Screen", self._toggle_full_screen, "Ctrl+Shift+F",
+                                               checkable=True)
+        self.presentation_action = self._action("&Presentation Mode", lambda on: self.set_presentation(on),
+                                                Qt.Key.Key_F11, checkable=True,
+                                                tip="Full screen, large type, thick lines (F11)")
+        self.presentation_action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
+        self.addAction(self.presentation_action)     # works with the menu bar hidden
+        self.map_action = self._action("Back to the &Map", self.focus_map, tip="Esc: the keyboard drives playback")
+        self.map_action.setShortcut(QKeySequence(Qt.Key.Key_Escape))
+        self.map_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)   # Esc is routed by the keyboard
         self.theme_group = QActionGroup(self)
-        self.light_action = self._action("&Light Theme", lambda: self.theme_requested.emit("light"),
-                                         checkable=True)
-        self.dark_action = self._action("&Dark Theme", lambda: self.theme_requested.emit("dark"),
-                                        checkable=True)
+        self.light_action = self._action("&Light Theme", lambda: self.theme_requested.emit("light"), checkable=True)
+        self.dark_action = self._action("&Dark Theme", lambda: self.theme_requested.emit("dark"), checkable=True)
         for a in (self.light_action, self.dark_action):
             self.theme_group.addAction(a)
         self.light_action.setChecked(True)
+        self.shortcuts_action = self._action("&Keyboard Shortcuts", self.show_shortcuts,
+                                             QKeySequence.StandardKey.HelpContents)
+        self.guide_action = self._action("&First Five Minutes", self.show_guide)
         self.about_action = self._action("&About", self.show_about)
+        view = self.model.view
+        self.legend_action = self._action("&Legend", lambda on: view.update({"show_legend": bool(on)}),
+                                          "Ctrl+L", checkable=True)
+        self.minima_action = self._action("Known &Minima", lambda on: view.update({"show_minima": bool(on)}),
+                                          checkable=True)
+        self.exporter = Exporter(self, self.model, summary=self.summary_table)
 
     def _create_menus(self) -> None:
+        from widgets.overlays import install_view_actions
+
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
-        file_menu.addSeparator()   # widgets.document installs New/Open/Recent/Gallery/Save/Export above
+        self.document.install_menu(file_menu)
+        self.exporter.fill_menu(self.document.export_menu)
         file_menu.addAction(self.quit_action)
+
+        edit_menu = bar.addMenu("&Edit")
+        edit_menu.addAction(self.document.undo_action)
+        edit_menu.addAction(self.document.redo_action)
+        edit_menu.addSeparator()
+        edit_menu.addAction(self.document.reset_action)
+
         view_menu = bar.addMenu("&View")
-        for dock in (self.runs_dock, self.loss_dock, self.table_dock):
+        for dock in (self.lesson_dock, self.maths_dock, self.runs_dock, self.parameters_dock, self.basins_dock,
+                     self.loss_dock, self.table_dock, self.summary_dock, self.sweep_dock, self.critical_dock):
             view_menu.addAction(dock.toggleViewAction())
         view_menu.addSeparator()
+        view_menu.addAction(self.legend_action)
+        view_menu.addAction(self.minima_action)
+        overlays_menu = view_menu.addMenu("&Overlays")
+        self.overlay_actions = install_view_actions(overlays_menu, self.model.view, OVERLAYS)
+        overlays_menu.addSeparator()
+        self.overlay_actions |= install_view_actions(overlays_menu, self.model.view,
+                                                     (("show_fan", "Noise Fan (12 Seeds)"),))
+        self.overlay_actions |= install_view_actions(overlays_menu, self.model.session,
+                                                     (("show_basins", "Basins of Attraction"),))
+        self._choice_menu(view_menu.addMenu("Contour &Levels"), "contour_levels",
+                          (("auto", "&Automatic"), ("linear", "L&inear"), ("log", "L&ogarithmic")))
+        self._choice_menu(view_menu.addMenu("3-D &Height Scale"), "surface_scale",
+                          (("auto", "&Automatic"), ("linear", "L&inear"), ("log", "L&ogarithmic"),
+                           ("clip", "&Clipped")))
+        view_menu.addSeparator()
         view_menu.addAction(self.reset_camera_action)
+        view_menu.addAction(self.map_action)
         view_menu.addSeparator()
         view_menu.addAction(self.light_action)
         view_menu.addAction(self.dark_action)
         view_menu.addAction(self.full_screen_action)
+        view_menu.addAction(self.presentation_action)
+
         run_menu = bar.addMenu("&Run")
         p = self.playback
         for a in (p.play_action, p.back_action, p.forward_action, p.start_action, p.end_action):
@@ -206,78 +327,146 @@ class MainWindow(QMainWindow):
         run_menu.addSeparator()
         for a in (self.add_run_action, self.duplicate_run_action, self.remove_run_action):
             run_menu.addAction(a)
+
         help_menu = bar.addMenu("&Help")
+        help_menu.addAction(self.shortcuts_action)
+        help_menu.addAction(self.guide_action)
+        help_menu.addSeparator()
         help_menu.addAction(self.about_action)
+        self.menus = {"File": file_menu, "Edit": edit_menu, "View": view_menu, "Run": run_menu, "Help": help_menu}
+        self.model.view.changed.connect(self._sync_view_actions)
+        self._sync_view_actions()
+
+    def _choice_menu(self, menu, key: str, choices) -> None:
+        """Radio actions for one choice of ``model.view``; they follow the model (undo, a lesson opened)."""
+        group = QActionGroup(menu)
+        actions = {}
+        view = self.model.view
+        for value, text in choices:
+            action = QAction(text, menu, checkable=True)
+            action.triggered.connect(lambda _=False, v=value: view.update({key: v}))
+            group.addAction(action)
+            menu.addAction(action)
+            actions[value] = action
+
+        def sync(changed=None) -> None:
+            if changed in (None, key):
+                actions[getattr(view, key)].setChecked(True)
+
+        view.changed.connect(sync)
+        sync()
+
+    def _sync_view_actions(self, *_args) -> None:
+        self.legend_action.setChecked(self.model.view.show_legend)
+        self.minima_action.setChecked(self.model.view.show_minima)
 
     def _create_status_bar(self) -> None:
-        self.statusBar().showMessage("Space plays · ← → step · Home/End jump · click the map to move a start",
-                                     8000)
+        self.statusBar().showMessage(HINT, 10_000)
+
+    def _create_keyboard(self) -> None:
+        from widgets.keyboard import KeyboardRouter
+
+        p = self.playback
+        self.keyboard = KeyboardRouter(self, {Qt.Key.Key_Space: p.play_action, Qt.Key.Key_Left: p.back_action,
+                                              Qt.Key.Key_Right: p.forward_action, Qt.Key.Key_Home: p.start_action,
+                                              Qt.Key.Key_End: p.end_action})
+        self.keyboard.escape.connect(self._on_escape)
 
     # ------------------------------------------------------------------ behaviour
-    def _on_view_changed(self, key: str) -> None:
-        if key == "log_levels":
-            self.log_levels_action.setChecked(bool(self.model.view.get("log_levels")))
+    def focus_map(self) -> None:
+        """Hand the keyboard to the map (Esc, Enter in the formula field): playback keys drive the race."""
+        if hasattr(self, "keyboard"):
+            self.keyboard.stop_editing()
+        self.contour_view.setFocus(Qt.FocusReason.OtherFocusReason)
 
-    def _reset_camera(self) -> None:
-        reset = getattr(self.surface_view, "reset_camera", None)
-        if reset is not None:
-            reset()
+    def _on_escape(self, widget) -> None:
+        if widget is self.expression_editor.line_edit:
+            self.expression_editor.revert()      # puts the formula in use back; done_editing focuses the map
+        else:
+            self.focus_map()
+
+    def _on_loaded(self) -> None:
+        """A lesson or file was opened: show its card; the formula field shows its formula (model.loaded)."""
+        if self.model.description:
+            self.lesson_dock.raise_()
+        self.focus_map()
 
     def _toggle_full_screen(self, on: bool) -> None:
         if on:
             self.showFullScreen()
-        else:
+        elif self._presentation is None:
             self.showNormal()
 
-    def _on_modified(self, *_args) -> None:
-        self.setWindowModified(True)
+    def set_presentation(self, on: bool) -> None:
+        """Presentation mode on or off (F11); session state: never saved, never an edit."""
+        self.model.session.presentation = bool(on)
 
-    def _update_title(self) -> None:
-        name = self.model.title or "untitled"
-        self.setWindowTitle(f"{name}[*] — {APP_NAME}")
-
-    def load_model(self, model: Comparison) -> None:
-        """Replace the comparison (File ▸ Open): the simplest correct way is a fresh window in place."""
-        window = MainWindow(model, settings=self._settings,
-                            compute_in_background=self.recompute_worker is not None)
-        window.theme_requested.connect(self.theme_requested.emit)
-        window.setGeometry(self.geometry())
-        window.show()
-        self.setWindowModified(False)
-        self.close()
-
-    def open_file(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open preset", "", "Presets (*.toml);;All files (*)")
-        if not path:
+    def _apply_presentation(self, on: bool) -> None:
+        if bool(on) == (self._presentation is not None):
             return
-        from explorer.preset import PresetError, load_preset
+        app = QApplication.instance()
+        if on:
+            keep = (self.loss_dock,)
+            docks = [d for d in self.findChildren(QDockWidget) if d.isVisibleTo(self) and d not in keep]
+            axes = []
+            for plot in self._plots():
+                for side in ("bottom", "left"):
+                    axis = plot.getAxis(side)
+                    axes.append((axis, QFont(axis.style.get("tickFont") or QFont())))
+            self._presentation = {"docks": docks, "font": QFont(app.font()), "axes": axes,
+                                  "palette": QPalette(self.palette()), "full": self.isFullScreen(),
+                                  "state": self.saveState()}
+            for dock in docks:
+                dock.hide()
+            font = QFont(app.font())
+            font.setPointSizeF(font.pointSizeF() * PRESENTATION_FONT_SCALE)
+            app.setFont(font)
+            big = QFont()
+            big.setPointSize(PRESENTATION_AXIS_PT)
+            for axis, _old in axes:
+                axis.setStyle(tickFont=big)
+            palette = QPalette(self.palette())     # high contrast within the theme
+            dark = palette.color(QPalette.ColorRole.Window).lightness() < 128
+            palette.setColor(QPalette.ColorRole.Window, Qt.GlobalColor.black if dark else Qt.GlobalColor.white)
+            palette.setColor(QPalette.ColorRole.WindowText, Qt.GlobalColor.white if dark else Qt.GlobalColor.black)
+            self.setPalette(palette)
+            self.showFullScreen()
+        else:
+            saved, self._presentation = self._presentation, None
+            app.setFont(saved["font"])
+            for axis, font in saved["axes"]:
+                axis.setStyle(tickFont=font)
+            self.setPalette(saved["palette"])
+            for dock in saved["docks"]:
+                dock.show()
+            if not saved["full"]:
+                self.showNormal()
+            self.restoreState(saved["state"])
+        self.presentation_action.blockSignals(True)
+        self.presentation_action.setChecked(bool(on))
+        self.presentation_action.blockSignals(False)
 
-        try:
-            model = Comparison.from_preset(load_preset(path))
-        except (PresetError, ValueError) as exc:
-            QMessageBox.warning(self, "Could not open preset", str(exc))
-            return
-        self.load_model(model)
+    def _plots(self) -> list:
+        plots = [w.getPlotItem() for w in self.findChildren(pg.PlotWidget)]
+        for layout in self.findChildren(pg.GraphicsLayoutWidget):
+            plots += [item for item in layout.ci.items if isinstance(item, pg.PlotItem)]
+        return plots
 
-    def save_file_as(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Save preset", "", "Presets (*.toml)")
-        if not path:
-            return
-        from explorer.preset import save_preset
+    def show_shortcuts(self):
+        from widgets.help import HelpDialog, shortcut_html
 
-        try:
-            save_preset(self.model.to_preset(), path)
-        except (OSError, ValueError) as exc:
-            QMessageBox.warning(self, "Could not save", str(exc))
-            return
-        self.file_path = path
-        self.setWindowModified(False)
+        dialog = HelpDialog("Keyboard shortcuts", shortcut_html(self.menus.values()), self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
 
-    def export_png(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Export window as PNG", "window.png",
-                                              "PNG images (*.png)")
-        if path and not self.grab().save(path, "PNG"):
-            QMessageBox.warning(self, "Could not export", f"Could not write {path}")
+    def show_guide(self):
+        from widgets.help import FIRST_FIVE_MINUTES, HelpDialog
+
+        dialog = HelpDialog("Your first five minutes", FIRST_FIVE_MINUTES, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
 
     def show_about(self) -> None:
         from widgets.app import app_version
@@ -301,26 +490,40 @@ class MainWindow(QMainWindow):
             self._settings_state = state
 
     def write_settings(self) -> None:
+        """Window geometry, dock layout and the last surface: session state, in QSettings (never a preset)."""
         if self._settings is None:
             return
+        if self._presentation is not None:
+            self.set_presentation(False)
         self._settings.setValue("window/geometry", self.saveGeometry())
         self._settings.setValue("window/state", self.saveState())
-        if self.model.surface is not None:
+        if self.model.surface is not None and self.model.ndim == 2:
             self._settings.setValue("surface/expression", self.model.expression)
             self._settings.setValue("surface/x_range", list(self.model.x_range))
             self._settings.setValue("surface/y_range", list(self.model.y_range))
 
     def shutdown(self) -> None:
-        """Stop playback and wait for background work (called on close)."""
+        """Stop playback and background work (called on close)."""
         self.playback.pause()
-        self.compile_worker.wait()
-        if self.recompute_worker is not None:
-            self.recompute_worker.detach()
-        from widgets.basin_view import wait_for_background_jobs
-
-        wait_for_background_jobs()
+        if self.trajectories is not None:
+            self.trajectories.detach()
+        if self.model.analysis.synchronous is False:
+            self.model.analysis.needs_compute.disconnect(self._analyse)
+            self.model.analysis.synchronous = True
+        for channel in self.findChildren(jobs.JobChannel):
+            channel.cancel()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.write_settings()
         self.shutdown()
         super().closeEvent(event)
+
+
+def _safe(job):
+    """An analysis job's result; a surface that cannot be analysed gives an empty answer, never an error."""
+    import numpy as np
+
+    try:
+        return job.compute()
+    except (ValueError, ArithmeticError, np.linalg.LinAlgError):
+        return [] if job.kind == "critical" else None

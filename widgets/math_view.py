@@ -1,17 +1,21 @@
 """f, its gradient and its Hessian typeset as mathematics (matplotlib mathtext, no raw LaTeX on screen).
 
-Each line (``f(x, y) = …``, ``∂f/∂x = …``, ``∂²f/∂x∂y = …``) is one mathtext expression built from the
-surface's sympy expressions with :func:`sympy.latex`, rasterised by matplotlib's Agg mathtext backend and
-shown as a pixmap. mathtext is a subset of TeX: it has no ``matrix``/``cases`` environments, so the gradient
-and Hessian are shown component by component, a few commands are rewritten (:func:`sanitize_latex`), and a
-line mathtext still cannot parse is shown as plain text with a note. Long lines shrink to fit the width (down
-to :data:`MIN_SHRINK`) and scroll beyond that; the full plain-text formula is in each line's tooltip.
+Each line (``f(x, y) = …``, ``∂f/∂x = …``, ``∂²f/∂x∂y = …``) is built from the surface's sympy expressions
+with :func:`sympy.latex` and rasterised by matplotlib's Agg mathtext backend. A long line is cut into its
+terms (``+ …``, ``− …``), each typeset on its own, and the terms flow onto as many rows as the panel's width
+needs, like words in a paragraph: the loss of a case study written out over a dozen strings is readable, not a
+thin unreadable strip. A single term wider than the panel shrinks to fit (down to :data:`MIN_SHRINK`) and
+the panel scrolls beyond that; the full plain-text formula is in each line's tooltip. mathtext is a subset of
+TeX: it has no ``matrix``/``cases`` environments, so the gradient and Hessian are shown component by
+component, a few commands are rewritten (:func:`sanitize_latex`), and a line mathtext still cannot parse is
+shown as plain text with a note.
+
+Typesetting takes 50 ms to seconds for big formulas: it runs on the job runner (``busy`` until done).
 """
 
 from __future__ import annotations
 
 import re
-from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 
 import numpy as np
@@ -20,12 +24,13 @@ from matplotlib.font_manager import FontProperties
 from matplotlib.mathtext import MathTextParser
 from pyqtgraph.Qt import QtCore, QtGui, QtWidgets
 
+from widgets import jobs
+
 FONT_PT = 15.0
+SPLIT_CHARS = 70           # a line whose LaTeX is longer than this is cut into its terms
 MIN_SHRINK = 0.55
 MAX_LATEX_CHARS = 4000     # beyond this a line is shown as plain text (mathtext gets slow and unreadable)
 _PARSER = MathTextParser("agg")
-# mathtext takes 50-500 ms per surface: typeset on one worker thread (one, so the parser is never shared)
-_EXECUTOR = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mathtext")
 
 _REWRITES = (
     (re.compile(r"\\[dt]?frac\b"), r"\\dfrac"),     # display-size fractions: legible on a projector
@@ -80,47 +85,130 @@ def _var(v) -> str:
     return sympy.latex(v)
 
 
-def formula_lines(surface) -> list[tuple[str, str, str]]:
-    """(heading, mathtext without $, plain-text fallback) for f, each ∂f/∂v and each ∂²f/∂u∂v (u ≤ v)."""
+def _terms(expr) -> list[str]:
+    """The LaTeX of ``expr`` as its printed terms: the first as is, the others with their sign in front."""
+    whole = sympy.latex(expr)
+    if len(whole) <= SPLIT_CHARS or not isinstance(expr, sympy.Add):
+        return [whole]
+    terms = expr.as_ordered_terms()
+    out = [sympy.latex(terms[0])]
+    for term in terms[1:]:
+        if term.could_extract_minus_sign():
+            out.append("- " + sympy.latex(-term))
+        else:
+            out.append("+ " + sympy.latex(term))
+    return out
+
+
+def formula_lines(surface) -> list[tuple[str, str, list[str], str]]:
+    """(heading, left-hand side, right-hand side as a list of term pieces, plain-text) for f, each ∂f/∂v and
+    each ∂²f/∂u∂v (u ≤ v); the pieces are mathtext without $."""
     names = [_var(v) for v in surface.variables]
     plain_names = [str(v) for v in surface.variables]
-    lines = [("f", f"f({', '.join(names)}) = {sympy.latex(surface.expr)}",
-              f"f({', '.join(plain_names)}) = {surface.expr}")]
+    lines = [("f", f"f({', '.join(names)}) =", _terms(surface.expr), f"f({', '.join(plain_names)}) = {surface.expr}")]
     for v, pv, g in zip(names, plain_names, surface.gradient_exprs, strict=True):
-        lines.append(("∇f", rf"\partial f/\partial {v} = {sympy.latex(g)}", f"df/d{pv} = {g}"))
+        lines.append(("∇f", rf"\partial f/\partial {v} =", _terms(g), f"df/d{pv} = {g}"))
     hess = surface.hessian_exprs
     for i, (u, pu) in enumerate(zip(names, plain_names, strict=True)):
         for j in range(i, len(names)):
             v, pv = names[j], plain_names[j]
             lhs = (rf"\partial^2 f/\partial {u}^2" if i == j else rf"\partial^2 f/\partial {u}\,\partial {v}")
-            lines.append(("H", f"{lhs} = {sympy.latex(hess[i][j])}", f"d2f/d{pu}d{pv} = {hess[i][j]}"))
+            lines.append(("H", f"{lhs} =", _terms(hess[i][j]), f"d2f/d{pu}d{pv} = {hess[i][j]}"))
     return lines
 
 
-def typeset_surface(surface, color: QtGui.QColor, dpi: float) -> list[tuple[str, QtGui.QImage, bool, str]]:
-    """(heading, image, ok, plain text) per line of :func:`formula_lines` (safe to call on a worker)."""
+def typeset_surface(surface, color: QtGui.QColor, dpi: float, cancelled=lambda: False):
+    """(heading, [piece images], ok, plain text) per line of :func:`formula_lines` (safe on a worker).
+
+    The first piece of a line carries its left-hand side (``f(x, y) = first term``)."""
     out = []
-    for head, tex, plain in formula_lines(surface):
-        image, ok = typeset(tex, color, dpi=dpi, fallback=plain)
-        out.append((head, image, ok, plain))
+    for head, lhs, pieces, plain in formula_lines(surface):
+        if cancelled():
+            return out
+        images, ok = [], True
+        texts = [f"{lhs} {pieces[0]}", *pieces[1:]]
+        for k, tex in enumerate(texts):
+            image, good = typeset(tex, color, dpi=dpi, fallback=plain if len(texts) == 1 else None)
+            if not good and len(texts) > 1:    # one piece failed: show the whole line as plain text instead
+                image, good = typeset(plain, color, dpi=dpi, fallback=plain)
+                images = [image]
+                ok = False
+                break
+            images.append(image)
+            ok = ok and good
+            if k == 0 and not good:
+                break
+        out.append((head, images, ok, plain))
     return out
 
 
-class _Relay(QtCore.QObject):
-    """Carries a finished typesetting job from the worker thread to the GUI thread (queued signal)."""
+class _Flow(QtWidgets.QLayout):
+    """Lays its items out left to right and wraps them onto new rows, like words (Qt's FlowLayout example)."""
 
-    done = QtCore.Signal(object, object)   # key, list from typeset_surface (or an exception)
+    def __init__(self, parent=None, spacing: int = 6) -> None:
+        super().__init__(parent)
+        self._items: list[QtWidgets.QLayoutItem] = []
+        self._spacing = spacing
+        self.setContentsMargins(0, 0, 0, 0)
+
+    def addItem(self, item) -> None:
+        self._items.append(item)
+
+    def count(self) -> int:
+        return len(self._items)
+
+    def itemAt(self, index: int):
+        return self._items[index] if 0 <= index < len(self._items) else None
+
+    def takeAt(self, index: int):
+        return self._items.pop(index) if 0 <= index < len(self._items) else None
+
+    def expandingDirections(self):
+        return QtCore.Qt.Orientation(0)
+
+    def hasHeightForWidth(self) -> bool:
+        return True
+
+    def heightForWidth(self, width: int) -> int:
+        return self._place(QtCore.QRect(0, 0, width, 0), move=False)
+
+    def setGeometry(self, rect) -> None:
+        super().setGeometry(rect)
+        self._place(rect, move=True)
+
+    def sizeHint(self):
+        return self.minimumSize()
+
+    def minimumSize(self):
+        size = QtCore.QSize()
+        for item in self._items:
+            size = size.expandedTo(item.minimumSize())
+        return size
+
+    def _place(self, rect, *, move: bool) -> int:
+        x, y, row_height = rect.x(), rect.y(), 0
+        indent = 24
+        for item in self._items:
+            hint = item.sizeHint()
+            if x + hint.width() > rect.right() + 1 and row_height > 0:
+                x, y = rect.x() + indent, y + row_height + self._spacing // 2
+                row_height = 0
+            if move:
+                item.setGeometry(QtCore.QRect(QtCore.QPoint(x, y), hint))
+            x += hint.width() + self._spacing
+            row_height = max(row_height, hint.height())
+        return y + row_height - rect.y()
 
 
-class _Formula(QtWidgets.QLabel):
-    """One typeset line; shrinks its pixmap to the available width (down to MIN_SHRINK)."""
+class _Piece(QtWidgets.QLabel):
+    """One typeset piece; shrinks its pixmap to the available width (down to MIN_SHRINK)."""
 
     def __init__(self, image: QtGui.QImage, tooltip: str, dpr: float):
         super().__init__()
         self._image = image
         self._dpr = dpr
         self.setToolTip(tooltip)
-        self.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Fixed)
+        self.setSizePolicy(QtWidgets.QSizePolicy.Policy.Fixed, QtWidgets.QSizePolicy.Policy.Fixed)
         self.fit(10_000)
 
     def natural_width(self) -> float:
@@ -135,8 +223,28 @@ class _Formula(QtWidgets.QLabel):
         pixmap = QtGui.QPixmap.fromImage(scaled)
         pixmap.setDevicePixelRatio(self._dpr)
         self.setPixmap(pixmap)
-        self.setFixedHeight(round(h / self._dpr) + 6)
-        self.setMinimumWidth(round(w / self._dpr))
+        self.setFixedSize(round(w / self._dpr), round(h / self._dpr) + 4)
+
+
+class _Formula(QtWidgets.QWidget):
+    """One formula line: its pieces flowing over as many rows as the width needs."""
+
+    def __init__(self, images, tooltip: str, dpr: float):
+        super().__init__()
+        self.pieces = [_Piece(image, tooltip, dpr) for image in images]
+        flow = _Flow(self)
+        for piece in self.pieces:
+            flow.addWidget(piece)
+        policy = QtWidgets.QSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Preferred)
+        policy.setHeightForWidth(True)
+        self.setSizePolicy(policy)
+
+    def fit(self, width: int) -> None:
+        for piece in self.pieces:
+            piece.fit(width)
+        self.setMinimumWidth(max((p.width() for p in self.pieces), default=1))
+        self.layout().invalidate()
+        self.setFixedHeight(self.layout().heightForWidth(max(width, self.minimumWidth())))
 
 
 class MathView(QtWidgets.QScrollArea):
@@ -154,6 +262,9 @@ class MathView(QtWidgets.QScrollArea):
         self.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
         self._timer = QtCore.QTimer(self, singleShot=True, interval=0)
         self._timer.timeout.connect(self.refresh)
+        self.channel = jobs.channel(self, "typeset")
+        self.channel.finished.connect(self._on_typeset)
+        self.channel.failed.connect(lambda exc: self._on_typeset((self._pending, exc)))
         model.surface_changed.connect(self._schedule)
         self.refresh()
 
@@ -178,9 +289,9 @@ class MathView(QtWidgets.QScrollArea):
         self._fit()
 
     def _fit(self) -> None:
-        width = self.viewport().width() - 16
-        for label in self.findChildren(_Formula):
-            label.fit(width)
+        width = self.viewport().width() - 20
+        for line in self.findChildren(_Formula):
+            line.fit(width)
 
     def image(self) -> QtGui.QImage:
         """The typeset content as one image (for tests and screenshots)."""
@@ -204,19 +315,19 @@ class MathView(QtWidgets.QScrollArea):
             self._show(key, [])
             return
         self._pending = key
-        relay = _Relay()
-        relay.done.connect(self._on_typeset)
-        future = _EXECUTOR.submit(typeset_surface, surface, QtGui.QColor(color), 96.0 * dpr)
-        future.add_done_callback(lambda f: relay.done.emit(key, f.exception() or f.result()))
+        ink = QtGui.QColor(color)
+        self.channel.submit(lambda progress, cancelled: (key, typeset_surface(surface, ink, 96.0 * dpr,
+                                                                              cancelled)))
 
-    def _on_typeset(self, key, result) -> None:
+    def _on_typeset(self, payload) -> None:
+        key, result = payload
         if key != self._pending:
             return                      # a newer surface was requested meanwhile
         self._pending = None
         if isinstance(result, BaseException):
             plain = str(self._model.surface.expr) if self._model.surface is not None else ""
             image, _ = typeset(plain, self.palette().color(QtGui.QPalette.ColorRole.WindowText))
-            result = [("f", image, False, plain)]
+            result = [("f", [image], False, plain)]
         self._show(key, result)
 
     def _show(self, key, lines) -> None:
@@ -230,7 +341,7 @@ class MathView(QtWidgets.QScrollArea):
         if key[0] is None:
             layout.addWidget(QtWidgets.QLabel("No surface yet: type an expression."))
         heading = None
-        for head, image, ok, plain in lines:
+        for head, images, ok, plain in lines:
             if head != heading:
                 heading = head
                 title = QtWidgets.QLabel(self.HEADINGS[head])
@@ -240,7 +351,7 @@ class MathView(QtWidgets.QScrollArea):
                 title.setFont(font)
                 layout.addSpacing(4)
                 layout.addWidget(title)
-            layout.addWidget(_Formula(image, plain, dpr))
+            layout.addWidget(_Formula(images, plain, dpr))
             if not ok:
                 self.ok = False
                 note = QtWidgets.QLabel("(shown as plain text: mathtext cannot typeset this formula)")

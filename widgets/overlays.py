@@ -2,8 +2,10 @@
 
 :class:`ContourOverlays` draws on a :class:`~widgets.contour_view.ContourView`, :class:`SurfaceOverlays` on a
 :class:`~widgets.surface_view.SurfaceView`. Both follow the model only: the *selected* run at the current
-step, switched by ``model.view`` keys (see :data:`TOGGLES`); :func:`install_view_actions` puts a checkable
-action per key into a menu.
+step, switched by ``model.view`` settings (see :data:`TOGGLES`); :func:`install_view_actions` puts a
+checkable action per setting into a menu. They only draw: the critical points and the Hessian's
+eigen-decomposition along the trajectory come from the model's analysis layer
+(:class:`explorer.analysis.Analysis`), computed once per change off the GUI thread.
 
 Vectors are drawn at a fixed on-screen length (a fraction of the plot) so a tiny gradient is as legible as a
 huge one; the true magnitude is written beside the arrow head. The per-coordinate step scale of adaptive
@@ -25,21 +27,13 @@ import pyqtgraph.opengl as gl
 from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction, QFont
 
-from explorer.critical import critical_points
+from explorer.analysis import NON_ADAPTIVE
 from explorer.events import Bindings
-from explorer.geometry import local_geometry, taylor_contours, taylor_levels
-from widgets.basin_view import LatestJobRunner
-from widgets.surface_view import BOX, HEIGHT, LIFT
+from explorer.geometry import taylor_contours, taylor_levels
+from explorer.summary import for_people
+from explorer.view_settings import OVERLAYS as TOGGLES
+from widgets.surface_view import LIFT
 
-TOGGLES = (
-    ("show_gradient", "Gradient −∇f"),
-    ("show_update", "Update Taken"),
-    ("show_velocity", "Velocity / First Moment"),
-    ("show_step_scale", "Per-Coordinate Step Scale"),
-    ("show_field", "Gradient Field"),
-    ("show_critical", "Critical Points"),
-    ("show_taylor", "Local Quadratic Model (Taylor, Hessian)"),
-)
 VECTOR_COLORS = {"gradient": "#ff4f4f", "update": "#ffffff", "velocity": "#ff77ff", "step_scale": "#3ef0ff"}
 KIND_STYLE = {  # kind -> (scatter symbol, colour, glyph for the 3-D view)
     "minimum": ("t", "#2fd24a", "▼"),
@@ -48,31 +42,31 @@ KIND_STYLE = {  # kind -> (scatter symbol, colour, glyph for the 3-D view)
     "degenerate": ("d", "#a0a0a0", "◆"),
 }
 EIGEN_COLORS = ("#8fd3ff", "#ffe14d")    # λ1 (smaller), λ2 (larger)
-NON_ADAPTIVE = ("sgd", "qhm", "lion", "newton", "lbfgs")   # one step size for every coordinate
 ARROW_FRACTION = 0.14      # arrow length as a fraction of the plot's shorter side
 HEAD_PX = 20.0             # arrow-head barb length in pixels
 FIELD_N = 20               # quiver arrows per side
 DARK = (10, 10, 10, 215)
 
 
-def install_view_actions(menu, model, toggles=TOGGLES) -> dict[str, QAction]:
-    """Add one checkable action per ``(view key, text)`` to ``menu``; each writes ``model.view[key]`` and
-    follows it. Returns key -> QAction."""
+def install_view_actions(menu, settings, toggles=TOGGLES) -> dict[str, QAction]:
+    """Add one checkable action per ``(setting, text)`` to ``menu``; each writes the boolean field of
+    ``settings`` (a :class:`~explorer.view_settings.ViewSettings` or ``Session``) and follows it.
+    Returns setting -> QAction."""
     actions: dict[str, QAction] = {}
     for key, text in toggles:
         action = QAction(text, menu)
         action.setCheckable(True)
-        action.setChecked(bool(model.view.get(key, False)))
-        action.toggled.connect(lambda on, key=key: model.set_view(key, bool(on)))
+        action.setChecked(bool(getattr(settings, key)))
+        action.toggled.connect(lambda on, key=key: settings.update({key: bool(on)}))
         menu.addAction(action)
         actions[key] = action
 
     def follow(key: str) -> None:
         if key in actions:
-            actions[key].setChecked(bool(model.view.get(key, False)))
+            actions[key].setChecked(bool(getattr(settings, key)))
 
-    model.view_changed.connect(follow)
-    menu.destroyed.connect(lambda *_: model.view_changed.disconnect(follow))
+    settings.changed.connect(follow)
+    menu.destroyed.connect(lambda *_: settings.changed.disconnect(follow))
     return actions
 
 
@@ -106,27 +100,8 @@ def step_vectors(traj, k: int) -> dict[str, np.ndarray]:
     return {name: v[:2] for name, v in out.items() if np.all(np.isfinite(v[:2]))}
 
 
-def stability_check(model, traj, k: int, geo):
-    """For plain gradient descent: (lr, bound) with bound = 2(1 + β)/λmax at the current point, else None.
-
-    Applies to torch SGD without Nesterov and without dampening (heavy-ball β = ``momentum``).
-    """
-    run = traj.run
-    p = run.params
-    if run.optimizer != "sgd" or p.get("nesterov", False) or float(p.get("dampening", 0.0)) != 0.0:
-        return None
-    beta = float(p.get("momentum", 0.0))
-    lr = float(traj.lrs[k]) if k < len(traj.lrs) else float(traj.lrs[-1]) if len(traj.lrs) else float(
-        p.get("lr", 1e-3))
-    lam = float(geo.eigenvalues[-1])
-    if not np.isfinite(lam):
-        return None
-    bound = 2.0 * (1.0 + beta) / lam if lam > 0 else np.inf
-    return lr, bound
-
-
 def _fmt(v: float) -> str:
-    return f"{v:.3g}" if np.isfinite(v) else ("∞" if v > 0 else "−∞" if v < 0 else "nan")
+    return for_people(v, 3)
 
 
 def _pen(color, width: float, alpha: int = 255):
@@ -143,7 +118,10 @@ def _bind_model(overlay, model) -> Bindings:
                      (model.step_changed, overlay._redraw_step),
                      (model.selection_changed, overlay._on_trajectories),
                      (model.run_changed, overlay._on_trajectories),
-                     (model.view_changed, overlay._on_view_changed)))
+                     (model.view.changed, overlay._on_view_changed),
+                     (model.session.changed, overlay._on_view_changed),
+                     (model.analysis.critical_changed, overlay._on_critical),
+                     (model.analysis.geometry_changed, overlay._on_geometry)))
 
 class _Arrow:
     """An arrow (shaft and head as line pairs) with a dark shadow and a magnitude label at its tip."""
@@ -247,12 +225,9 @@ class ContourOverlays(QObject):
         self.info.setPos(10, 10)
         self.info.setZValue(40)
 
-        self.critical: list | None = None      # the last critical points found (None while unknown)
         self.stability_warning = False         # True while the lr-above-2/λmax warning is shown
         self.info_text = ""
         self._field_cache = None               # (points (m, 2), −∇f (m, 2)) on the quiver grid
-        self._runner = LatestJobRunner(self)
-        self._runner.finished.connect(self._on_critical)
         self._apply_style()
 
         self._bindings = _bind_model(self, model)
@@ -263,18 +238,21 @@ class ContourOverlays(QObject):
     # ------------------------------------------------------------------ lifetime
     def disconnect_model(self) -> None:
         self._bindings.disconnect()
-        self._runner.cancel()
 
-    def wait(self, msecs: int = 30_000) -> bool:
-        """Block until the critical-point search has ended (its result arrives with the next events)."""
-        return self._runner.wait(msecs)
+    @property
+    def critical(self) -> list | None:
+        """The critical points drawn (None while the analysis has none, or they are switched off)."""
+        return self._model.analysis.critical if self._on("show_critical") else None
 
     # ------------------------------------------------------------------ helpers
     def _on(self, key: str) -> bool:
-        return bool(self._model.view.get(key, False))
+        return bool(getattr(self._model.view, key))
+
+    def _big(self) -> bool:
+        return self._model.session.presentation
 
     def _width(self, base: float) -> float:
-        return base * (1.8 if self._on("presentation") else 1.0)
+        return base * (1.8 if self._big() else 1.0)
 
     def _pixel(self) -> np.ndarray:
         """Data size of one screen pixel (x, y); a sensible fallback before the widget has a size."""
@@ -288,7 +266,7 @@ class ContourOverlays(QObject):
     def _arrow_px(self) -> float:
         rect = self._vb.boundingRect()
         side = min(rect.width(), rect.height())
-        return ARROW_FRACTION * (side if side > 50 else 500.0) * (1.25 if self._on("presentation") else 1.0)
+        return ARROW_FRACTION * (side if side > 50 else 500.0) * (1.25 if self._big() else 1.0)
 
     def _apply_style(self) -> None:
         for arrow in self.arrows.values():
@@ -301,25 +279,25 @@ class ContourOverlays(QObject):
         for item, color in zip(self.eigen, EIGEN_COLORS):
             item.setPen(_pen(color, self._width(3.0)))
             item.setShadowPen(pg.mkPen(DARK, width=self._width(3.0) + 3))
-        self.critical_markers.setSize(24 if self._on("presentation") else 18)
+        self.critical_markers.setSize(24 if self._big() else 18)
 
     # ------------------------------------------------------------------ model events
     def _on_surface_changed(self) -> None:
         self._field_cache = None
-        self.critical = None
-        self.critical_markers.setData([])
-        self.critical_legend.clear()
-        if self._on("show_critical"):
-            self._request_critical()
         self._on_trajectories()
 
     def _on_trajectories(self, *_args) -> None:
         self._redraw_all()
 
+    def _on_critical(self) -> None:
+        self._draw_critical()
+
+    def _on_geometry(self, index=None) -> None:
+        if index is None or index == self._model.selected:
+            self._redraw_step()
+
     def _on_view_changed(self, key: str) -> None:
         if key == "show_critical":
-            if self._on(key) and self.critical is None:
-                self._request_critical()
             self._draw_critical()
         elif key == "show_field":
             self._draw_field()
@@ -335,24 +313,15 @@ class ContourOverlays(QObject):
         self._redraw_step()
 
     # ------------------------------------------------------------------ critical points
-    def _request_critical(self) -> None:
-        m = self._model
-        if m.surface is None:
-            return
-        surface, xr, yr = m.surface, m.x_range, m.y_range
-        self._runner.submit(lambda progress, cancelled: critical_points(surface, xr, yr))
-
-    def _on_critical(self, points) -> None:
-        self.critical = list(points)
-        self._draw_critical()
-
     def _draw_critical(self) -> None:
-        shown = self._on("show_critical") and self.critical is not None
+        pts = self.critical
+        shown = pts is not None
         self.critical_markers.setVisible(shown)
         self.critical_legend.setVisible(shown)
         if not shown:
+            self.critical_markers.setData([])
+            self.critical_legend.clear()
             return
-        pts = self.critical
         spots = [{"pos": (float(c.xy[0]), float(c.xy[1])), "symbol": KIND_STYLE[c.kind][0],
                   "brush": pg.mkBrush(KIND_STYLE[c.kind][1]), "pen": pg.mkPen(DARK, width=2.0),
                   "data": c.kind} for c in pts]
@@ -448,24 +417,26 @@ class ContourOverlays(QObject):
         t = np.linspace(0.0, 2 * np.pi, 97)
         ring = p + np.stack([radii_px[0] * np.cos(t), radii_px[1] * np.sin(t)], -1) * pixel
         self.step_scale.setData(ring[:, 0], ring[:, 1])
-        self.step_scale_label.setText(f"step scale  x {_fmt(scale[0])}  y {_fmt(scale[1])}")
+        names = self._model.variables
+        self.step_scale_label.setText(f"step scale  {names[0]} {_fmt(scale[0])}  {names[1]} {_fmt(scale[1])}")
         self.step_scale_label.setPos(float(p[0]), float(p[1] - max(radii_px[1], 8.0) * pixel[1]))
         self.step_scale.setVisible(True)
         self.step_scale_label.setVisible(True)
 
     def _draw_taylor(self, traj, k, p, pixel, length) -> None:
         m = self._model
-        show = self._on("show_taylor") and p is not None and m.surface is not None
+        geo = m.analysis.geometry(m.selected) if traj is not None else None
+        show = self._on("show_taylor") and p is not None and m.surface is not None and geo is not None
         self.stability_warning = False
         if not show:
             for item in (self.taylor, *self.eigen, self.info):
                 item.setVisible(False)
             self.info_text = ""
             return
-        geo = local_geometry(m.surface, p)
+        lam, vec = geo.eigenvalues[k], geo.eigenvectors[k]
         radius = 0.12 * min(m.x_range[1] - m.x_range[0], m.y_range[1] - m.y_range[0])
         curves = taylor_contours(m.surface, p, taylor_levels(m.surface, p, radius, n=3), radius=radius) \
-            if np.all(np.isfinite(geo.eigenvalues)) else []
+            if np.all(np.isfinite(lam)) else []
         if curves:
             joined = np.concatenate([np.vstack([c, [[np.nan, np.nan]]]) for c in curves])
             self.taylor.setData(joined[:, 0], joined[:, 1])
@@ -473,31 +444,28 @@ class ContourOverlays(QObject):
         else:
             self.taylor.setVisible(False)
         for i, item in enumerate(self.eigen):
-            vec = geo.eigenvectors[:, i]
-            a = arrow_segments(p, vec, pixel, 0.9 * length, head_px=0.0)
-            b = arrow_segments(p, -vec, pixel, 0.9 * length, head_px=0.0)
+            a = arrow_segments(p, vec[:, i], pixel, 0.9 * length, head_px=0.0)
+            b = arrow_segments(p, -vec[:, i], pixel, 0.9 * length, head_px=0.0)
             if a is None or b is None:
                 item.setVisible(False)
                 continue
             item.setData(np.array([b[1, 0], a[1, 0]]), np.array([b[1, 1], a[1, 1]]))
             item.setVisible(True)
-        lam = geo.eigenvalues
         lines = [
             f'<span style="color:{EIGEN_COLORS[0]}">λ₁ = {_fmt(lam[0])}</span> &nbsp; '
             f'<span style="color:{EIGEN_COLORS[1]}">λ₂ = {_fmt(lam[1])}</span>',
-            f"condition number κ = {_fmt(geo.condition_number)}",
+            f"condition number κ = {_fmt(geo.condition[k])}",
         ]
-        check = stability_check(m, traj, k, geo)
-        if check is not None:
-            lr, bound = check
-            if lr > bound:
+        if geo.bound is not None:
+            lr, bound = float(geo.lrs[k]), float(geo.bound[k])
+            if geo.unstable(k):
                 self.stability_warning = True
                 lines.append(f'<b style="color:#ff5050">⚠ lr = {_fmt(lr)} &gt; 2/λmax = {_fmt(bound)}: '
                              "gradient descent is unstable here</b>")
             else:
                 lines.append(f'<span style="color:#7dff8a">lr = {_fmt(lr)} &lt; 2/λmax = {_fmt(bound)}: '
                              "stable</span>")
-        size = 17 if self._on("presentation") else 13
+        size = 17 if self._big() else 13
         self.info_text = "\n".join(lines)
         self.info.setHtml(f'<div style="color:white; font-size:{size}pt">' + "<br>".join(lines) + "</div>")
         self.info.setVisible(True)
@@ -522,55 +490,48 @@ class SurfaceOverlays(QObject):
         for item in (*self.vectors.values(), self.plane, self.plane_edge, self.critical_dots):
             item.setVisible(False)
             surface_view.addItem(item)
-        self.critical: list | None = None
-        self._runner = LatestJobRunner(self)
-        self._runner.finished.connect(self._on_critical)
-
         self._bindings = _bind_model(self, model)
         self._on_surface_changed()
 
     def disconnect_model(self) -> None:
         self._bindings.disconnect()
-        self._runner.cancel()
 
-    def wait(self, msecs: int = 30_000) -> bool:
-        return self._runner.wait(msecs)
+    @property
+    def critical(self) -> list | None:
+        return self._model.analysis.critical if self._on("show_critical") else None
 
-    # ------------------------------------------------------------------ scene mapping
-    # Same mapping as SurfaceView: centred, the longer range spans BOX units, heights through its height scale.
+    # ------------------------------------------------------------------ scene mapping (the view's own)
     def scene_xy(self, xy) -> np.ndarray:
-        (x0, x1), (y0, y1) = self._model.x_range, self._model.y_range
-        scale = BOX / max(x1 - x0, y1 - y0)
-        return (np.asarray(xy, dtype=float) - [(x0 + x1) / 2.0, (y0 + y1) / 2.0]) * scale
+        return self._view.mapping.xy(xy)
 
     def scene_z(self, values) -> np.ndarray:
-        scale = self._view.height_scale
-        z = scale.normalise(values) * HEIGHT
-        return np.where(np.isnan(z), HEIGHT, z)
+        return self._view.mapping.z(values)
 
     def _units(self) -> float:
-        """Data units per scene unit."""
-        (x0, x1), (y0, y1) = self._model.x_range, self._model.y_range
-        return max(x1 - x0, y1 - y0) / BOX
+        return self._view.mapping.units
 
     def _on(self, key: str) -> bool:
-        return bool(self._model.view.get(key, False))
+        return bool(getattr(self._model.view, key))
+
+    def _big(self) -> bool:
+        return self._model.session.presentation
 
     # ------------------------------------------------------------------ events
     def _on_surface_changed(self) -> None:
-        self.critical = None
-        if self._on("show_critical"):
-            self._request_critical()
         self._draw_critical()
         self._on_trajectories()
 
     def _on_trajectories(self, *_args) -> None:
         self._redraw_step()
 
+    def _on_critical(self) -> None:
+        self._draw_critical()
+
+    def _on_geometry(self, _index=None) -> None:
+        pass   # the 3-D side draws the tangent plane, which needs no eigen-decomposition
+
     def _on_view_changed(self, key: str) -> None:
         if key == "show_critical":
-            if self._on(key) and self.critical is None:
-                self._request_critical()
             self._draw_critical()
         elif key in ("surface_scale", "contour_levels"):
             self._draw_critical()
@@ -578,33 +539,23 @@ class SurfaceOverlays(QObject):
         elif key in dict(TOGGLES) or key == "presentation":
             self._redraw_step()
 
-    def _request_critical(self) -> None:
-        m = self._model
-        if m.surface is None:
-            return
-        surface, xr, yr = m.surface, m.x_range, m.y_range
-        self._runner.submit(lambda progress, cancelled: critical_points(surface, xr, yr))
-
-    def _on_critical(self, points) -> None:
-        self.critical = list(points)
-        self._draw_critical()
-
     def _draw_critical(self) -> None:
         for glyph in self._glyphs:
             self._view.removeItem(glyph)
         self._glyphs = []
-        shown = self._on("show_critical") and bool(self.critical) and self._view.height_scale is not None
+        points = self.critical
+        shown = bool(points) and self._view.mapping is not None
         self.critical_dots.setVisible(shown)
         if not shown:
             return
-        xy = np.array([c.xy for c in self.critical], dtype=float)
-        z = self.scene_z(np.array([c.value for c in self.critical])) + 3 * LIFT
+        xy = np.array([c.xy for c in points], dtype=float)
+        z = self.scene_z(np.array([c.value for c in points])) + 3 * LIFT
         pos = np.column_stack([self.scene_xy(xy), z])
-        colors = np.array([pg.mkColor(KIND_STYLE[c.kind][1]).getRgbF() for c in self.critical])
-        self.critical_dots.setData(pos=pos, color=colors, size=16.0 if self._on("presentation") else 12.0)
-        font = QFont("DejaVu Sans", 22 if self._on("presentation") else 16)
+        colors = np.array([pg.mkColor(KIND_STYLE[c.kind][1]).getRgbF() for c in points])
+        self.critical_dots.setData(pos=pos, color=colors, size=16.0 if self._big() else 12.0)
+        font = QFont("DejaVu Sans", 22 if self._big() else 16)
         font.setBold(True)
-        for c, p in zip(self.critical, pos):
+        for c, p in zip(points, pos):
             glyph = gl.GLTextItem(pos=(float(p[0]), float(p[1]), float(p[2]) + 0.35), text=KIND_STYLE[c.kind][2],
                                   color=pg.mkColor(KIND_STYLE[c.kind][1]), font=font)
             self._view.addItem(glyph)
@@ -614,15 +565,15 @@ class SurfaceOverlays(QObject):
     def _redraw_step(self, *_args) -> None:
         m = self._model
         traj, k = selected_state(m)
-        ready = traj is not None and self._view.height_scale is not None
+        ready = traj is not None and self._view.mapping is not None
         p = np.asarray(traj.points[k], dtype=float)[:2] if ready else None
         if p is not None and not np.all(np.isfinite(p)):
             p = None
         vectors = step_vectors(traj, k) if p is not None else {}
         f0 = float(m.surface.value(p)) if p is not None else np.nan
         grad = np.asarray(traj.grads[k], dtype=float)[:2] if p is not None else None
-        width = 6.0 if self._on("presentation") else 4.0
-        length = 2.0 * (1.2 if self._on("presentation") else 1.0)    # scene units
+        width = 6.0 if self._big() else 4.0
+        length = 2.0 * (1.2 if self._big() else 1.0)    # scene units
         for name, item in self.vectors.items():
             if not (self._on(f"show_{name}") and name in vectors and np.isfinite(f0)):
                 item.setVisible(False)

@@ -2,7 +2,7 @@
 
 Each row holds the name, the lower bound, the slider, the upper bound and the exact value. Values go to
 ``model.set_parameters`` (the surface is re-parameterised with ``Surface.with_parameters`` — no recompile —
-and the race recomputed); the ranges live in ``model.view["parameter_ranges"]`` as ``{name: [lo, hi]}`` so
+and the race recomputed); the ranges live in ``model.view.parameter_ranges`` as ``{name: (lo, hi)}`` so
 both travel in the preset. A dragged slider fires dozens of times a second; moves are condensed with a
 single-shot timer (:data:`CONDENSE_MS`) so only the latest value is applied.
 """
@@ -16,7 +16,6 @@ from PySide6.QtWidgets import QDoubleSpinBox, QGridLayout, QLabel, QSlider, QWid
 
 SLIDER_STEPS = 1000
 CONDENSE_MS = 30
-RANGE_KEY = "parameter_ranges"
 
 
 def default_range(value: float) -> tuple[float, float]:
@@ -56,20 +55,21 @@ class ParameterSliders(QWidget):
         self._model = model
         self.rows: dict[str, _Row] = {}
         self._pending: dict[str, float] = {}
+        self._pins: dict[str, tuple[float, float]] = {}    # ranges to store with the pending values
         self._timer = QTimer(self, singleShot=True, interval=CONDENSE_MS)
         self._timer.timeout.connect(self._apply_pending)
         self._grid = QGridLayout(self)
-        self._empty = QLabel("No parameters: letters other than x and y in the formula (e.g. a x^2 + b y^2) "
-                             "get a slider here.")
+        self._empty = QLabel("No parameters: any other letter in the formula (e.g. a and b in a x^2 + b y^2) "
+                             "becomes a parameter with a slider here.")
         self._empty.setWordWrap(True)
         model.surface_changed.connect(self._on_surface_changed)
-        model.view_changed.connect(self._on_view_changed)
+        model.view.events.parameter_ranges.connect(self._on_ranges_changed)
         self._rebuild()
 
     # ------------------------------------------------------------------ model -> widgets
     def ranges(self) -> dict[str, tuple[float, float]]:
         """name -> (lo, hi) for the current parameters (stored ranges, else :func:`default_range`)."""
-        stored = self._model.view.get(RANGE_KEY) or {}
+        stored = self._model.view.parameter_ranges
         out = {}
         for name, value in self._model.parameters.items():
             lo, hi = stored.get(name, default_range(value))
@@ -83,9 +83,8 @@ class ParameterSliders(QWidget):
         else:
             self._sync()
 
-    def _on_view_changed(self, key: str) -> None:
-        if key == RANGE_KEY:
-            self._sync()
+    def _on_ranges_changed(self, _ranges) -> None:
+        self._sync()
 
     def _rebuild(self) -> None:
         while self._grid.count():
@@ -140,8 +139,8 @@ class ParameterSliders(QWidget):
 
     # ------------------------------------------------------------------ widgets -> model
     def _slider_moved(self, name: str, position: int) -> None:
-        if name not in (self._model.view.get(RANGE_KEY) or {}):   # pin the default range before it follows
-            self._store_range(name, *self.ranges()[name])
+        if name not in self._model.view.parameter_ranges:   # pin the default range before it follows
+            self._pins[name] = self.ranges()[name]
         value = self.value_at(name, position)
         row = self.rows[name]
         row.value.blockSignals(True)
@@ -153,7 +152,7 @@ class ParameterSliders(QWidget):
     def _value_typed(self, name: str, value: float) -> None:
         lo, hi = self.ranges()[name]
         if not lo <= value <= hi:     # widen the range to include a typed value
-            self._store_range(name, min(lo, value), max(hi, value))
+            self._pins[name] = (min(lo, value), max(hi, value))
         self._pending[name] = value
         self._apply_pending()
 
@@ -164,24 +163,28 @@ class ParameterSliders(QWidget):
             self._sync()     # refuse an empty range: show the stored one again
             return
         value = min(max(self._model.parameters.get(name, lo), lo), hi)
-        self._store_range(name, lo, hi)
+        self._pins[name] = (lo, hi)
         if value != self._model.parameters.get(name):
             self._pending[name] = value
-            self._apply_pending()
-
-    def _store_range(self, name: str, lo: float, hi: float) -> None:
-        stored = {k: list(v) for k, v in (self._model.view.get(RANGE_KEY) or {}).items()}
-        stored[name] = [float(lo), float(hi)]
-        self._model.set_view(RANGE_KEY, stored)
+        self._apply_pending()
 
     def _apply_pending(self) -> None:
+        """Hand the pending values (and the ranges they pinned) to the model as one undoable edit."""
         self._timer.stop()
         pending, self._pending = self._pending, {}
-        if pending:
-            self._model.set_parameters(pending)
+        pins, self._pins = self._pins, {}
+        names = tuple(sorted({*pending, *pins}))
+        if names:
+            with self._model.edit(f"Change {', '.join(names)}", ("parameters", names)):
+                if pins:
+                    stored = dict(self._model.view.parameter_ranges)
+                    stored.update({n: (float(lo), float(hi)) for n, (lo, hi) in pins.items()})
+                    self._model.view.parameter_ranges = stored
+                if pending:
+                    self._model.set_parameters(pending)
         self._sync()
 
     def closeEvent(self, event) -> None:
         self._model.surface_changed.disconnect(self._on_surface_changed)
-        self._model.view_changed.disconnect(self._on_view_changed)
+        self._model.view.events.parameter_ranges.disconnect(self._on_ranges_changed)
         super().closeEvent(event)

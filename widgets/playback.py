@@ -98,8 +98,8 @@ class PlaybackBar(QWidget):
             button = QToolButton()
             button.setDefaultAction(action)
             button.setToolTip(f"{action.text()} ({action.shortcut().toString()})")
-            button.setIconSize(QSize(26, 26))
-            button.setMinimumSize(44, 38)
+            button.setIconSize(QSize(24, 24))
+            button.setMinimumSize(38, 36)
             button.setFocusPolicy(Qt.FocusPolicy.NoFocus)   # Space must reach the shortcut, not a button
             buttons.append(button)
         self.play_button = buttons[2]
@@ -107,28 +107,30 @@ class PlaybackBar(QWidget):
         self.scrub = QSlider(Qt.Orientation.Horizontal)
         self.scrub.setAccessibleName("current step")
         self.scrub.setPageStep(10)
+        self.scrub.setMinimumWidth(160)     # a usable scrubber at 1024 px wide, never a stub
         self.scrub.valueChanged.connect(model.set_step)
         self.step_label = QLabel()
-        self.step_label.setMinimumWidth(140)
+        self.step_label.setMinimumWidth(self.step_label.fontMetrics().horizontalAdvance("step 00000 / 00000"))
 
         self.speed = QSlider(Qt.Orientation.Horizontal)
         self.speed.setRange(0, _SPEED_TICKS)
         self.speed.setAccessibleName("speed in steps per second")
-        self.speed.setFixedWidth(160)
+        self.speed.setToolTip("playback speed")
+        self.speed.setMinimumWidth(70)
+        self.speed.setMaximumWidth(160)
         self.speed.valueChanged.connect(self._show_speed)
         self.speed_label = QLabel()
-        self.speed_label.setMinimumWidth(90)
+        self.speed_label.setMinimumWidth(self.speed_label.fontMetrics().horizontalAdvance("500 steps/s"))
         self.loop = QCheckBox("Loop")
 
         row = QHBoxLayout(self)
         row.setContentsMargins(6, 2, 6, 2)
         for button in buttons:
             row.addWidget(button)
-        row.addWidget(self.scrub, 1)
+        row.addWidget(self.scrub, 4)
         row.addWidget(self.step_label)
-        row.addSpacing(12)
-        row.addWidget(QLabel("Speed"))
-        row.addWidget(self.speed)
+        row.addSpacing(8)
+        row.addWidget(self.speed, 1)
         row.addWidget(self.speed_label)
         row.addWidget(self.loop)
 

@@ -25,8 +25,26 @@ def _settle(app: QApplication, msecs: int = SETTLE_MS) -> None:
     app.processEvents()
 
 
+def settle_window(app, window, timeout: float = 60.0) -> None:
+    """Process events until the trajectories, the analysis and the typeset maths are all there."""
+    import time
+
+    from widgets import jobs
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        busy = (window.model.pending or window.math_view.busy or jobs.runner().busy
+                or window.model.analysis.pending and not window.model.analysis.synchronous)
+        if not busy:
+            break
+        app.processEvents()
+        time.sleep(0.01)
+    _settle(app)
+
+
 @contextmanager
-def offscreen_window(preset, size: tuple[int, int] = (1600, 1000), *, theme: str = "light"):
+def offscreen_window(preset, size: tuple[int, int] = (1600, 1000), *, theme: str = "light",
+                     presentation: bool = False):
     """A laid-out explorer window on ``preset`` for headless capture; closed (without asking) on exit.
 
     preset : a :class:`~explorer.preset.Preset`, a :class:`~explorer.model.Comparison`, a built-in preset
@@ -48,25 +66,31 @@ def offscreen_window(preset, size: tuple[int, int] = (1600, 1000), *, theme: str
     window.resize(*size)
     window.show()
     try:
-        _settle(app)
+        if presentation:
+            window.set_presentation(True)
+            window.showNormal()          # keep the requested size (a virtual screen is larger)
+            window.resize(*size)
+        settle_window(app, window)
         yield app, window
     finally:
-        window.setWindowModified(False)
+        window.document.set_modified(False)
         window.close()
         window.deleteLater()
         app.processEvents()
 
 
 def render_window_png(preset, out: str | os.PathLike, step: int | None = None,
-                      size: tuple[int, int] = (1600, 1000), *, theme: str = "light") -> Path:
+                      size: tuple[int, int] = (1600, 1000), *, theme: str = "light",
+                      presentation: bool = False) -> Path:
     """Render the explorer window showing ``preset`` at ``step`` (default: the last) to the PNG ``out``.
 
-    Returns the path written. Raises ``OSError`` if the PNG cannot be written.
+    theme : "light" or "dark"; presentation : as in presentation mode (F11). Returns the path written.
+    Raises ``OSError`` if the PNG cannot be written.
     """
-    with offscreen_window(preset, size, theme=theme) as (app, window):
+    with offscreen_window(preset, size, theme=theme, presentation=presentation) as (app, window):
         model = window.model
         model.set_step(model.max_step if step is None else step)
-        _settle(app)
+        settle_window(app, window)
         out = Path(out)
         if not window.grab().save(str(out), "PNG"):
             raise OSError(f"could not write {out}")

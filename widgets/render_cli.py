@@ -1,4 +1,5 @@
-"""``python main.py render PRESET (--png OUT | --gif OUT | --mp4 OUT) [--step N] [--fps N] [--size WxH]``.
+"""``python main.py render PRESET (--png OUT | --gif OUT | --mp4 OUT) [--step N] [--fps N] [--size WxH]
+[--theme light|dark] [--presentation]``.
 
 Draws the window without showing it to the user and exits: README screenshots, slides, and tests. Run under
 Xvfb (``xvfb-run -a``) so the 3-D view is drawn. Bad input exits 2 with one line, never a traceback.
@@ -46,6 +47,8 @@ def render_main(argv: list[str]) -> int:
     parser.add_argument("--step", type=int, default=None, help="step shown in the PNG")
     parser.add_argument("--fps", type=_fps, default=30.0, help="frames per second of GIF/MP4 (default 30)")
     parser.add_argument("--size", type=_size, default=(1600, 1000), help="window size, e.g. 1600x1000")
+    parser.add_argument("--theme", choices=("light", "dark"), default="light", help="colour theme")
+    parser.add_argument("--presentation", action="store_true", help="as in presentation mode (F11)")
     try:
         args = parser.parse_args(argv)
     except SystemExit as done:
@@ -68,11 +71,12 @@ def render_main(argv: list[str]) -> int:
 
     try:
         if args.png:
-            render_window_png(preset, args.png, step=args.step, size=args.size)
+            render_window_png(preset, args.png, step=args.step, size=args.size, theme=args.theme,
+                              presentation=args.presentation)
             print(f"wrote {args.png}")
         for out in (args.gif, args.mp4):
             if out:
-                frames = render_animation(preset, out, fps=args.fps, size=args.size)
+                frames = render_animation(preset, out, fps=args.fps, size=args.size, theme=args.theme)
                 print(f"wrote {out} ({frames} frames at {args.fps:g} fps)")
     except OSError as err:
         print(f"error: render: cannot write: {err}", file=sys.stderr)

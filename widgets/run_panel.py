@@ -341,7 +341,8 @@ class RunPanel(QWidget):
             self.color_button.setIcon(swatch(color, 22))
             self.color_button.setText(color)
             self.start_x.setValue(float(run.start[0]))
-            self.start_y.setValue(float(run.start[1]))
+            self.start_y.setValue(float(run.start[1]) if len(run.start) > 1 else 0.0)
+            self.start_y.setEnabled(len(run.start) == 2)
             self.steps.setSpecialValueText(f"default ({m.default_steps})")
             self.steps.setValue(run.steps or 0)
             lr = run.params.get("lr", defaults.get("lr", 1e-3))
@@ -399,7 +400,11 @@ class RunPanel(QWidget):
         if error:
             self.status.setText(f"<span style='color:#d62728'>{error}</span>")
         elif traj is not None:
-            self.status.setText(traj.message or traj.status)
+            from explorer.summary import outcome_words
+
+            words = outcome_words(traj.status, traj.stop_step)
+            reason = traj.message.split(": ", 1)[1] if traj.status == "diverged" and ": " in traj.message else ""
+            self.status.setText(words + (f" ({reason})" if reason else ""))
         else:
             self.status.setText("computing…" if m.surface is not None else "no surface yet")
 
@@ -429,7 +434,11 @@ class RunPanel(QWidget):
             self._commit(color=color.name())
 
     def _on_start(self) -> None:
-        self._commit(start=(self.start_x.value(), self.start_y.value()))
+        start = list(self._run().start)
+        start[0] = self.start_x.value()
+        if len(start) > 1:
+            start[1] = self.start_y.value()
+        self._commit(start=tuple(start))
 
     def set_lr(self, lr: float) -> None:
         """Set the selected run's learning rate (as typing it in the exact box would)."""

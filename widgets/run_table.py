@@ -1,4 +1,9 @@
-"""A table of the runs at the current step: step reached, loss, ‖∇f‖, position and status."""
+"""A table of the runs at the current step: step reached, loss, ‖∇f‖, position and status.
+
+Numbers are rounded for people (:func:`explorer.summary.for_people`: ``-3.77e-15`` is "≈ 0", ``60.7333…``
+is "60.73"); the status says in words how a run ended ("converged at step 37", "diverged at step 12", "ran
+all 600 steps"). Columns are sized for the widest text a run can show, so nothing is cut off.
+"""
 
 from __future__ import annotations
 
@@ -15,25 +20,24 @@ from PySide6.QtWidgets import (
 )
 
 from explorer.model import Comparison
-from widgets.workers import Throttle
+from explorer.summary import for_people, outcome_words
+from widgets.throttle import Throttle
 
+RUN_COLUMN_MAX = 210
 STEP_REFRESH_MS = 66   # during playback the numbers update ~15 times a second: readable, and cheap
-COLUMNS = ("Run", "Step", "Loss", "‖∇f‖", "Position (x, y)", "Status")
+COLUMNS = ("Run", "Status", "Step", "Loss", "‖∇f‖", "Position (x, y)")
 
 
 def status_text(traj, step: int) -> str:
-    """What a run is doing at ``step``: still moving, or how and when it finished."""
+    """What a run is doing at ``step``: still moving, or how and when it finished, in words."""
     if traj is None:
         return "not computed"
     if step < traj.stop_step:
         return "running"
-    if traj.status == "max_steps":
-        return f"stopped after {traj.stop_step} steps"
-    return traj.message or f"{traj.status} at step {traj.stop_step}"
+    return outcome_words(traj.status, traj.stop_step)
 
 
-def _fmt(value: float) -> str:
-    return f"{value:.4g}" if np.isfinite(value) else str(value)
+_fmt = for_people
 
 
 class RunTable(QWidget):
@@ -47,6 +51,7 @@ class RunTable(QWidget):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         header = self.table.horizontalHeader()
         # fixed widths, fitted when runs or trajectories change: resizing to contents on every step is slow
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
@@ -57,6 +62,8 @@ class RunTable(QWidget):
         layout.addWidget(self.table)
         for signal in (model.runs_changed, model.run_changed, model.trajectories_changed):
             signal.connect(self._refit)
+        model.surface_changed.connect(self._name_columns)
+        self._name_columns()
         self._throttled_refresh = Throttle(self.refresh, STEP_REFRESH_MS, self)
         model.step_changed.connect(self._throttled_refresh)
         model.selection_changed.connect(self._show_selection)
@@ -69,9 +76,14 @@ class RunTable(QWidget):
         widths = [self.table.sizeHintForColumn(c) for c in range(len(COLUMNS))]
         self._fill(m.step)
         widths = [max(w, self.table.sizeHintForColumn(c)) for c, w in enumerate(widths)]
+        widths[0] = min(widths[0], RUN_COLUMN_MAX)     # a long label is elided (its tooltip has it all)
         header = self.table.horizontalHeader()
         for c, w in enumerate(widths[:-1]):
             header.resizeSection(c, max(w + 16, header.sectionSizeHint(c)))
+
+    def _name_columns(self, *_args) -> None:
+        names = ", ".join(self._model.variables)
+        self.table.setHorizontalHeaderLabels([*COLUMNS[:-1], f"Position ({names})"])
 
     def cell(self, row: int, column: str) -> str:
         return self.table.item(row, COLUMNS.index(column)).text()
@@ -88,22 +100,23 @@ class RunTable(QWidget):
         for i, run in enumerate(m.runs):
             traj = m.trajectories[i]
             if traj is None:
-                values = (run.label, "–", "–", "–", "–", m.errors[i] or "not computed")
+                values = (run.label, m.errors[i] or "not computed", "–", "–", "–", "–")
             else:
                 k = min(step, traj.stop_step)
-                x, y = traj.points[k][:2]
-                values = (run.label, str(k), _fmt(traj.loss[k]), _fmt(float(np.linalg.norm(traj.grads[k]))),
-                          f"({_fmt(x)}, {_fmt(y)})", status_text(traj, step))
+                position = ", ".join(_fmt(float(v)) for v in traj.points[k])
+                values = (run.label, status_text(traj, step), str(k), _fmt(traj.loss[k]),
+                          _fmt(float(np.linalg.norm(traj.grads[k]))), f"({position})")
             for column, text in enumerate(values):
                 item = self.table.item(i, column)
                 if item is None:
                     item = QTableWidgetItem()
-                    if 0 < column < len(COLUMNS) - 1:
+                    if 1 < column < len(COLUMNS) - 1:
                         item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                     self.table.setItem(i, column, item)
                 if item.text() != text:
                     item.setText(text)
             swatch = self.table.item(i, 0)
+            swatch.setToolTip(run.label)
             swatch.setData(Qt.ItemDataRole.DecorationRole, QColor(m.color_of(i)))
             swatch.setData(Qt.ItemDataRole.ForegroundRole, None if run.visible else QColor("gray"))
 

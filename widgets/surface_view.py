@@ -2,9 +2,13 @@
 
 Bound to a :class:`explorer.model.Comparison`. The scene lives in a fixed box (the longer of the x/y ranges
 spans :data:`BOX` units, heights span :data:`HEIGHT`), so any surface fits the same camera. Heights go through
-:class:`explorer.levels.ValueScale` chosen by ``model.view["surface_scale"]`` ("auto", "linear", "log",
+:class:`explorer.levels.ValueScale` chosen by ``model.view.surface_scale`` ("auto", "linear", "log",
 "clip"), and the *same* scale lifts the paths, so they lie on the surface even when a steep wall is tamed
 by log or clip. Colours use the contour view's colour scale, so a point has the same colour in both views.
+The background follows the theme (the window palette), and a legend of the runs sits in the top-left corner.
+
+:class:`SceneMapping` is the one place that turns data coordinates into scene coordinates; overlays drawing
+in the 3-D view ask the view for it (``view.mapping``) instead of copying its arithmetic.
 
 Paths are draped: each straight step (as drawn on the contour map) is subdivided and every sub-point put
 on the surface, then lifted slightly. That happens when a trajectory changes; a step change only slices the
@@ -16,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph.opengl as gl
 from pyqtgraph.opengl import shaders
-from pyqtgraph.Qt import QtGui
+from pyqtgraph.Qt import QtCore, QtGui
 
 from explorer.events import Bindings
 from explorer.levels import contour_levels, sample_grid, value_scale
@@ -60,6 +64,31 @@ void main() {
 """
 
 
+class SceneMapping:
+    """Data (x, y, f) -> scene coordinates of a :class:`SurfaceView`: centred, the longer range spanning
+    :data:`BOX` units, heights through the view's current :class:`~explorer.levels.ValueScale`."""
+
+    def __init__(self, x_range, y_range, height_scale) -> None:
+        (x0, x1), (y0, y1) = x_range, y_range
+        self.scale = BOX / max(x1 - x0, y1 - y0)
+        self.centre = np.array([(x0 + x1) / 2.0, (y0 + y1) / 2.0])
+        self.height_scale = height_scale
+
+    def xy(self, points) -> np.ndarray:
+        """(..., 2) data points -> (..., 2) scene x, y."""
+        return (np.asarray(points, dtype=float) - self.centre) * self.scale
+
+    def z(self, values) -> np.ndarray:
+        """f values (...) -> scene heights (...) (nan -> the top of the box)."""
+        z = self.height_scale.normalise(values) * HEIGHT
+        return np.where(np.isnan(z), HEIGHT, z)
+
+    @property
+    def units(self) -> float:
+        """Data units per scene unit."""
+        return 1.0 / self.scale
+
+
 def _lit_shader() -> shaders.ShaderProgram:
     return shaders.ShaderProgram("gde_lit", [shaders.VertexShader(_LIT_VERTEX),
                                              shaders.FragmentShader(_LIT_FRAGMENT)])
@@ -90,13 +119,17 @@ class SurfaceView(gl.GLViewWidget):
         self._labels = [gl.GLTextItem(font=QtGui.QFont("Sans", 13)) for _ in range(2)]
         for label in self._labels:
             self.addItem(label)
+        from widgets.legend import SurfaceLegend
+
+        self.legend = SurfaceLegend(model, self)
 
         self._bindings = Bindings(((model.surface_changed, self._on_surface_changed),
                                    (model.runs_changed, self._rebuild_runs),
                                    (model.run_changed, self._on_run_changed),
                                    (model.trajectories_changed, self._on_trajectories_changed),
                                    (model.step_changed, self._on_step),
-                                   (model.view_changed, self._on_view_changed)))
+                                   (model.view.changed, self._on_view_changed),
+                                   (model.session.changed, self._on_view_changed)))
         self._on_surface_changed()
         self._rebuild_runs()
         self.reset_camera()
@@ -115,22 +148,33 @@ class SurfaceView(gl.GLViewWidget):
                                elevation=38.0, azimuth=-70.0)
 
     # ------------------------------------------------------------------ geometry
+    @property
+    def mapping(self) -> SceneMapping | None:
+        """How data maps into this view's scene now (None before a surface is shown)."""
+        if self.height_scale is None:
+            return None
+        return SceneMapping(self._model.x_range, self._model.y_range, self.height_scale)
+
     def _scene_xy(self, xy: np.ndarray) -> np.ndarray:
-        """xy (..., 2) in data units -> (..., 2) scene units (centred, longer range spanning BOX)."""
-        (x0, x1), (y0, y1) = self._model.x_range, self._model.y_range
-        scale = BOX / max(x1 - x0, y1 - y0)
-        centre = np.array([(x0 + x1) / 2.0, (y0 + y1) / 2.0])
-        return (np.asarray(xy, dtype=float) - centre) * scale
+        return SceneMapping(self._model.x_range, self._model.y_range, None).xy(xy)
 
     def _scene_z(self, values: np.ndarray) -> np.ndarray:
-        """f values (...) -> heights (...) in scene units through the height scale (nan -> top)."""
-        z = self.height_scale.normalise(values) * HEIGHT
-        return np.where(np.isnan(z), HEIGHT, z)
+        return SceneMapping(self._model.x_range, self._model.y_range, self.height_scale).z(values)
+
+    def changeEvent(self, event) -> None:
+        if event.type() == QtCore.QEvent.Type.PaletteChange and hasattr(self, "_model"):   # the theme changed
+            self.setBackgroundColor(self.palette().color(QtGui.QPalette.ColorRole.Window))
+            if self._model.surface is not None and self.height_scale is not None:
+                self._apply_scales()
+            if getattr(self, "legend", None) is not None:
+                self.legend.refresh()
+        super().changeEvent(event)
 
     def _on_surface_changed(self) -> None:
         model = self._model
-        if model.surface is None:
+        if model.surface is None or model.ndim != 2:
             self._surface.setVisible(False)
+            self.height_scale = None
             return
         self._surface.setVisible(True)
         xs, ys, values = sample_grid(model.surface, model.x_range, model.y_range, GRID_SHAPE)
@@ -142,11 +186,8 @@ class SurfaceView(gl.GLViewWidget):
         """Heights and colours of the surface mesh from the current scales (values cached on the grid)."""
         model = self._model
         values = self._grid_values
-        mode = model.view.get("surface_scale", "auto")
-        self.height_scale = value_scale(values, mode if mode in ("auto", "linear", "log", "clip") else "auto",
-                                        floor_quantile=0.01)
-        levels_mode = model.view.get("contour_levels", "auto")
-        levels_mode = levels_mode if levels_mode in ("auto", "linear", "log") else "auto"
+        self.height_scale = value_scale(values, model.view.surface_scale, floor_quantile=0.01)
+        levels_mode = model.view.contour_levels
         _, kind = contour_levels(values, levels_mode)
         self.color_scale = value_scale(values, "log" if kind == "log" else levels_mode)
         h, w = values.shape
@@ -161,9 +202,10 @@ class SurfaceView(gl.GLViewWidget):
         text = self.palette().color(QtGui.QPalette.ColorRole.WindowText)
         ink = QtGui.QColor(text)
         # axis names where the axes leave the box: x along the front edge, y along the right edge
-        self._labels[0].setData(pos=(sx[-1] * 0.9, sy[0] - 0.5, float(z[0, -1])), text=f"x → {x1:g}",
+        names = model.variables
+        self._labels[0].setData(pos=(sx[-1] * 0.9, sy[0] - 0.5, float(z[0, -1])), text=f"{names[0]} → {x1:g}",
                                 color=ink)
-        self._labels[1].setData(pos=(sx[-1] + 0.3, sy[-1] * 0.9, float(z[-1, -1])), text=f"y → {y1:g}",
+        self._labels[1].setData(pos=(sx[-1] + 0.3, sy[-1] * 0.9, float(z[-1, -1])), text=f"{names[1]} → {y1:g}",
                                 color=ink)
 
     def _on_view_changed(self, key: str) -> None:
@@ -175,8 +217,8 @@ class SurfaceView(gl.GLViewWidget):
                 path.setData(width=self.path_width())
 
     def path_width(self) -> float:
-        """Paths are twice as thick in presentation mode (``view["presentation"]``), for the back row."""
-        return PATH_WIDTH * (2.0 if self._model.view.get("presentation") else 1.0)
+        """Paths are twice as thick in presentation mode (``session.presentation``), for the back row."""
+        return PATH_WIDTH * (2.0 if self._model.session.presentation else 1.0)
 
     # ------------------------------------------------------------------ runs
     def _rebuild_runs(self) -> None:

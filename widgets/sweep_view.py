@@ -1,6 +1,6 @@
 """Learning-rate sweep for the selected run: final loss and steps to tolerance against lr (log axis).
 
-All rates run in one vectorised :func:`explorer.sweep.lr_sweep` call on a worker thread (newest request wins);
+All rates run in one vectorised :func:`explorer.sweep.lr_sweep` call on the job runner (newest request wins);
 the run's current lr is a vertical line; clicking a point gives the run that lr (``model.set_run`` with the
 ``lr`` hyperparameter replaced). Diverged rates are drawn as red crosses at the top of the loss plot.
 """
@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from explorer.optimizers import OPTIMIZERS
 from explorer.sweep import lr_grid, lr_sweep
-from widgets.basin_view import LatestJobRunner
+from widgets import jobs
 
 N_RATES = 61
 DECADES = 2.0
@@ -73,7 +73,7 @@ class SweepView(QWidget):
         layout.addWidget(self.graphics, 1)
         layout.addWidget(self.status)
 
-        self.runner = LatestJobRunner(self)
+        self.runner = jobs.channel(self, "sweep")
         self.runner.finished.connect(self._on_result)
         self.runner.failed.connect(lambda exc: self.status.setText(f"Could not sweep: {exc}"))
         model.surface_changed.connect(self.request)

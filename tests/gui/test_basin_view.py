@@ -28,7 +28,7 @@ def test_himmelblau_basins_with_four_minima_labels(qtbot):
     basins.resolution.setValue(80)
     basins.steps.setValue(300)
     assert not basins.image.isVisible()
-    model.set_view("show_basins", True)
+    model.session.show_basins = True
     qtbot.waitUntil(lambda: basins.result is not None, timeout=20_000)
     assert basins.image.isVisible()
     letters = [label for label in basins.legend_labels if label[0] in "ABCD" and "(" in label]
@@ -42,10 +42,10 @@ def test_himmelblau_basins_with_four_minima_labels(qtbot):
     row = int(np.argmin(abs(basins.result.y - 2.1)))
     col = int(np.argmin(abs(basins.result.x - 3.2)))
     assert tuple(image[row, col, :3]) == tuple(int(BASIN_COLORS[k][i:i + 2], 16) for i in (1, 3, 5))
-    model.set_view("basin_mode", "steps")
+    model.view.basin_mode = "steps"
     assert basins.mode.currentData() == "steps"
     assert any("steps" in label for label in basins.legend_labels)
-    model.set_view("show_basins", False)
+    model.session.show_basins = False
     assert not basins.image.isVisible()
 
 
@@ -56,10 +56,12 @@ def test_newest_request_wins_and_cancel(qtbot):
     basins = BasinView(model, view)
     qtbot.addWidget(basins)
     basins.resolution.setValue(40)
-    model.set_view("show_basins", True)
-    model.set_run(0, RunSpec("gd", "sgd", (0.0, 0.0), {"lr": 0.02}))   # supersedes the first request
+    shown = []
+    basins.runner.finished.connect(lambda result: shown.append(basins.status.text()))
+    model.session.show_basins = True
+    model.set_run(0, RunSpec("gd lr 0.02", "sgd", (0.0, 0.0), {"lr": 0.02}))   # supersedes the first request
     qtbot.waitUntil(lambda: basins.result is not None and not basins.runner.busy, timeout=20_000)
-    assert basins.status.text().startswith("gd")
+    assert len(shown) == 1 and shown[0].startswith("gd lr 0.02:")         # only the newest was shown
     basins.runner.wait()
     basins.resolution.setValue(400)
     basins.steps.setValue(5000)

@@ -27,8 +27,10 @@ def test_himmelblau_points_are_listed_with_coordinates_and_value(qtbot):
     rows = _rows(widget)
     kinds = [r[0] for r in rows]
     assert kinds.count("▼ minimum") == 4 and kinds.count("✕ saddle") == 4 and kinds.count("▲ maximum") == 1
-    minimum_33 = [r for r in rows if r[0] == "▼ minimum" and abs(float(r[1]) - 3) < 1e-6]
-    assert minimum_33 and abs(float(minimum_33[0][2]) - 2) < 1e-6 and abs(float(minimum_33[0][3])) < 1e-9
+    minimum_33 = [r for r in rows if r[0] == "▼ minimum" and r[1] == "3"]
+    # shown for people: the minimum (3, 2) reads "3", "2" and f "≈ 0", not 2.9999999 and 1.2e-17
+    assert minimum_33 and minimum_33[0][2] == "2" and minimum_33[0][3] == "≈ 0"
+    assert "−3.779" in [r[1] for r in rows]
     assert "4 minima" in widget.status.text() and "1 maximum" in widget.status.text()
 
     # a new surface replaces the list

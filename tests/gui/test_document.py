@@ -85,10 +85,12 @@ def make_doc(qtbot, tmp_path):
     def make(model=None, recovery_dir=None):
         model = model or _start_model()
         window = QMainWindow()
-        window.menuBar().addMenu("&File").addAction("&Quit")
+        file_menu = window.menuBar().addMenu("&File")
         qtbot.addWidget(window)
         settings = QSettings(str(tmp_path / f"settings{len(made)}.ini"), QSettings.Format.IniFormat)
-        doc = Document(window, model, settings=settings, recovery_dir=recovery_dir or tmp_path / "recovery")
+        doc = Document(window, model, settings=settings, recovery_dir=recovery_dir or tmp_path / "recovery",
+                       file_menu=file_menu)
+        file_menu.addAction("&Quit")
         rec = Recorder()
         doc._ask, doc._inform = rec.ask, rec.inform
         made.append(doc)
@@ -122,7 +124,7 @@ def test_open_a_preset_file_loads_it_into_the_same_model(make_doc, small_file):
     assert model.title == "Small bowl" and model.expression == "x^2 + 4 y^2"
     assert [r.label for r in model.runs] == ["GD", "Momentum"]
     assert all(t is not None for t in model.trajectories)
-    assert model.step == 5 and model.view["log_levels"] is True
+    assert model.step == 5 and model.view.contour_levels == "log"
     assert model.minima == ((0.0, 0.0),)
     assert not doc.window.isWindowModified()
     assert doc.window.windowTitle() == "small.toml[*] — Gradient Descent Explorer"
@@ -154,7 +156,8 @@ def test_save_round_trips(make_doc, small_file, tmp_path):
     out = tmp_path / "copy.toml"
     assert doc.save_to(out)
     again = load_preset(out)
-    assert again == first
+    # the document comes back; the file's old "log_levels" is saved as contour_levels, the step is not saved
+    assert again == dataclasses.replace(first, view={"contour_levels": "log"})
     assert doc.window.windowTitle().startswith("copy.toml[*]")
     # and once more through the app: open the copy, save it over itself, identical bytes
     data = out.read_bytes()

@@ -141,7 +141,8 @@ def test_summary_table_sorts_copies_and_exports(qtbot, tmp_path):
     table.show()
     rows = table.visible_rows()
     assert [r[0] for r in rows] == ["GD", "Momentum", "Too large"]
-    assert rows[0][1:3] == ["converged", "36"] and rows[2][2] == "never"
+    assert rows[0][1:3] == ["converged at step 36", "36"] and rows[2][2] == "never"
+    assert rows[2][1].startswith("diverged at step ")
     table.table.sortByColumn(COLUMNS.index("Steps to tolerance"), Qt.SortOrder.DescendingOrder)
     assert [r[2] for r in table.visible_rows()] == ["never", "never", "36"]   # "never" counts as the most
     table.table.sortByColumn(COLUMNS.index("Final loss"), Qt.SortOrder.AscendingOrder)

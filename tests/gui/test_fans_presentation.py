@@ -26,7 +26,7 @@ def test_fan_draws_other_seeds_cut_at_the_step(qtbot):
     qtbot.addWidget(view)
     fan = NoiseFan(model, view, n=12)
     assert not fan.curve.isVisible()
-    model.set_view("show_fan", True)
+    model.view.show_fan = True
     qtbot.waitUntil(lambda: len(fan.paths) == 12, timeout=20_000)
     assert [r.noise.seed for r in fan_runs(model.runs[0])] == list(range(8, 20))
     starts = np.array([p[0] for p in fan.paths])
@@ -41,13 +41,13 @@ def test_fan_draws_other_seeds_cut_at_the_step(qtbot):
 
 def test_presentation_mode_folds_panels_and_enlarges_type(qtbot):
     from widgets.main_window import MainWindow
-    from widgets.presentation import set_presentation
 
     model = noisy_model()
     window = MainWindow(model, compute_in_background=False)
     qtbot.addWidget(window)
     window.show()
     qtbot.waitExposed(window)
+    set_presentation = _setter(window)
     action = window.presentation_action          # installed by the window itself (View menu, F11)
     app = QtWidgets.QApplication.instance()
     size = app.font().pointSizeF()
@@ -55,33 +55,34 @@ def test_presentation_mode_folds_panels_and_enlarges_type(qtbot):
     assert docks
     try:
         set_presentation(window, True)
-        assert model.view["presentation"] is True and action.isChecked()
-        assert not any(d.isVisible() for d in docks)
+        assert model.session.presentation is True and action.isChecked()
+        assert [d for d in docks if d.isVisible()] == [window.loss_dock]   # the loss plot stays
         assert app.font().pointSizeF() > size
         window.playback.forward_action.trigger()                 # playback still drives the model
         assert model.step == 1
     finally:
         set_presentation(window, False)
-    assert model.view["presentation"] is False and not action.isChecked()
+    assert model.session.presentation is False and not action.isChecked()
     window.activateWindow()                                      # shortcuts go to the active window
     qtbot.waitUntil(lambda: QtWidgets.QApplication.activeWindow() is window, timeout=5000)
     qtbot.keyClick(window, QtCore.Qt.Key.Key_F11)               # F11 toggles it
-    assert model.view["presentation"] is True
+    assert model.session.presentation is True
+    assert not window.isWindowModified()                          # looking is not editing
     qtbot.keyClick(window, QtCore.Qt.Key.Key_F11)
-    assert model.view["presentation"] is False
+    assert model.session.presentation is False
     assert all(d.isVisible() for d in docks)
     assert app.font().pointSizeF() == size
 
 
 def test_presentation_mode_thickens_the_paths_in_both_views(qtbot):
     from widgets.main_window import MainWindow
-    from widgets.presentation import set_presentation
 
     model = noisy_model()
     window = MainWindow(model, compute_in_background=False)
     qtbot.addWidget(window)
     window.show()
     qtbot.waitExposed(window)
+    set_presentation = _setter(window)
     contour_path = window.contour_view._paths[0]
     before = contour_path.opts["pen"].widthF()
     before_3d = window.surface_view._paths[0].width
@@ -92,3 +93,7 @@ def test_presentation_mode_thickens_the_paths_in_both_views(qtbot):
     finally:
         set_presentation(window, False)
     assert contour_path.opts["pen"].widthF() == before
+
+
+def _setter(window):
+    return lambda _window, on: window.set_presentation(on)

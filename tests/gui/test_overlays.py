@@ -44,7 +44,7 @@ def test_vectors_appear_when_toggled_and_follow_the_step(qtbot):
     overlays = ContourOverlays(model, view)
     assert not overlays.arrows["gradient"].visible
     for key in ("show_gradient", "show_update", "show_velocity", "show_step_scale"):
-        model.set_view(key, True)
+        model.view.update({key: True})
     for step in (3, 17):
         model.set_step(step)
         traj = model.trajectories[0]
@@ -59,7 +59,7 @@ def test_vectors_appear_when_toggled_and_follow_the_step(qtbot):
         assert np.dot(direction, g) / (np.linalg.norm(direction) * np.linalg.norm(g)) > 0.99
         assert f"{np.linalg.norm(g):.3g}" in overlays.arrows["gradient"].label.textItem.toPlainText()
         assert overlays.step_scale.isVisible()      # Adam is adaptive
-    model.set_view("show_gradient", False)
+    model.view.show_gradient = False
     assert not overlays.arrows["gradient"].visible
 
 
@@ -68,7 +68,7 @@ def test_step_scale_ellipse_shows_per_coordinate_scales(qtbot):
     model.set_run(0, RunSpec("rms", "rmsprop", (-1.5, 0.8), {"lr": 0.05}))
     view = shown(qtbot, ContourView(model))
     overlays = ContourOverlays(model, view)
-    model.set_view("show_step_scale", True)
+    model.view.show_step_scale = True
     model.set_step(3)
     x, y = overlays.step_scale.getData()
     scale = model.trajectories[0].internals["step_scale"][3]
@@ -87,7 +87,7 @@ def test_gradient_field_is_a_20_by_20_quiver(qtbot):
     view = shown(qtbot, ContourView(model))
     overlays = ContourOverlays(model, view)
     assert not overlays.field.isVisible()
-    model.set_view("show_field", True)
+    model.view.show_field = True
     x, _ = overlays.field.getData()
     assert overlays.field.isVisible() and len(x) == 20 * 20 * 6   # 3 line pairs per arrow
 
@@ -96,7 +96,7 @@ def test_critical_points_of_himmelblau_marked_by_kind(qtbot):
     model = himmelblau_model()
     view = shown(qtbot, ContourView(model))
     overlays = ContourOverlays(model, view)
-    model.set_view("show_critical", True)
+    model.view.show_critical = True
     qtbot.waitUntil(lambda: overlays.critical is not None, timeout=20_000)
     kinds = [spot.data() for spot in overlays.critical_markers.points()]
     assert sorted(kinds) == sorted(["minimum"] * 4 + ["saddle"] * 4 + ["maximum"])
@@ -117,7 +117,7 @@ def test_stability_warning_for_gradient_descent_above_two_over_lambda_max(qtbot,
     model = quadratic_model(lr)
     view = shown(qtbot, ContourView(model))
     overlays = ContourOverlays(model, view)
-    model.set_view("show_taylor", True)
+    model.view.show_taylor = True
     model.set_step(2)
     assert overlays.info.isVisible()
     assert "condition number κ = 10" in overlays.info_text
@@ -132,7 +132,7 @@ def test_no_stability_bound_for_adam(qtbot):
     model = himmelblau_model()
     view = shown(qtbot, ContourView(model))
     overlays = ContourOverlays(model, view)
-    model.set_view("show_taylor", True)
+    model.view.show_taylor = True
     assert overlays.info.isVisible() and "2/λmax" not in overlays.info_text
     assert not overlays.stability_warning
 
@@ -142,11 +142,11 @@ def test_view_menu_actions_toggle_the_model_and_follow_it(qtbot):
     window = QtWidgets.QMainWindow()
     qtbot.addWidget(window)
     menu = window.menuBar().addMenu("&View")
-    actions = install_view_actions(menu, model)
+    actions = install_view_actions(menu, model.view)
     assert list(actions) == [key for key, _ in TOGGLES]
     actions["show_field"].trigger()
-    assert model.view["show_field"] is True
-    model.set_view("show_field", False)
+    assert model.view.show_field is True
+    model.view.show_field = False
     assert not actions["show_field"].isChecked()
 
 
@@ -156,7 +156,7 @@ def test_surface_overlays_draw_vectors_plane_and_critical_points(qtbot):
     view = shown(qtbot, SurfaceView(model))
     overlays = SurfaceOverlays(model, view)
     for key in ("show_gradient", "show_taylor", "show_critical"):
-        model.set_view(key, True)
+        model.view.update({key: True})
     model.set_step(5)
     assert overlays.vectors["gradient"].visible() and overlays.plane.visible()
     start = overlays.vectors["gradient"].pos[0, :2]

@@ -7,7 +7,7 @@ import pytest
 from explorer.model import Comparison
 from explorer.runs import RunSpec
 from explorer.surface import compile_surface
-from widgets.parameter_sliders import RANGE_KEY, SLIDER_STEPS, ParameterSliders
+from widgets.parameter_sliders import SLIDER_STEPS, ParameterSliders
 
 
 def make_model():
@@ -42,7 +42,7 @@ def test_slider_move_recomputes_surface_and_race(qtbot):
     assert float(model.surface.value([1.0, 0.5])) == pytest.approx(a * 1.0 + 3.0 * 0.25)
     assert model.trajectories[0] is not old_traj
     assert model.to_preset().surface.parameters["a"] == a
-    assert model.view[RANGE_KEY]["a"] == [lo, hi]     # the range was pinned so it does not follow the value
+    assert model.view.parameter_ranges["a"] == (lo, hi)   # the range was pinned so it does not follow the value
 
 
 def test_typed_value_and_range_are_stored(qtbot):
@@ -51,9 +51,9 @@ def test_typed_value_and_range_are_stored(qtbot):
     qtbot.addWidget(sliders)
     row = sliders.rows["b"]
     row.high.setValue(20.0)
-    assert model.view[RANGE_KEY]["b"][1] == 20.0
+    assert model.view.parameter_ranges["b"][1] == 20.0
     row.value.setValue(12.0)
     assert model.parameters["b"] == 12.0
     assert row.slider.value() == round((12.0 - row.low.value()) / (20.0 - row.low.value()) * SLIDER_STEPS)
     row.value.setValue(50.0)              # outside the range: the range widens
-    assert model.parameters["b"] == 50.0 and model.view[RANGE_KEY]["b"][1] == 50.0
+    assert model.parameters["b"] == 50.0 and model.view.parameter_ranges["b"][1] == 50.0

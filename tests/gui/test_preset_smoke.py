@@ -13,7 +13,7 @@ from PySide6.QtGui import QImage
 
 from explorer import builtin_presets
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.gl

@@ -124,9 +124,9 @@ def test_levels_are_logarithmic_for_rosenbrock_and_linear_for_a_parabola(qtbot):
     assert view.level_kind == "linear"
     assert np.allclose(np.diff(view.levels), view.levels[1] - view.levels[0])
 
-    model.set_view("contour_levels", "log")
+    model.view.contour_levels = "log"
     assert view.level_kind == "log"
-    model.set_view("contour_levels", "linear")
+    model.view.contour_levels = "linear"
     model.set_surface(compile_surface(ROSENBROCK), (-2.0, 2.0), (-1.0, 3.0))
     assert view.level_kind == "linear"
 
@@ -168,7 +168,7 @@ def test_balls_and_paths_lie_on_the_surface_under_every_height_scale(qtbot):
     view = shown(qtbot, SurfaceView(model))
     model.set_step(60)
     for scale in ("auto", "linear", "log", "clip"):
-        model.set_view("surface_scale", scale)
+        model.view.surface_scale = scale
         on_surface = view.to_scene([model.point_at(i) for i in range(len(model.runs))])
         balls = view.ball_positions()
         assert balls[:, :2] == pytest.approx(on_surface[:, :2], abs=1e-4)

@@ -1,0 +1,194 @@
+"""Who is who: a legend of the runs (colour, label, optimizer, learning rate) on the map and in the 3-D view.
+
+Both legends follow the model (runs, visibility, colours, ``view.show_legend``, presentation mode) and are
+part of the views, so they are in every export and stay in presentation mode, where the runs panel is folded
+away. The map's legend sits inside the map, in the corner its paths cross least (it can be dragged elsewhere),
+on a translucent panel; the 3-D view's is a small panel of the labels in its top-left corner.
+"""
+
+from __future__ import annotations
+
+import html
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QObject, QPointF, Qt
+from PySide6.QtGui import QPalette
+from PySide6.QtWidgets import QLabel
+
+from explorer.summary import for_people
+from widgets.colors import OUTLINE, qcolor
+
+FONT_PT = 11
+PRESENTATION_FONT_PT = 16
+
+OPTIMIZER_NAMES = {"sgd": "SGD", "adam": "Adam", "adamw": "AdamW", "nadam": "NAdam", "radam": "RAdam",
+                   "adamax": "Adamax", "rmsprop": "RMSProp", "adagrad": "AdaGrad", "adadelta": "Adadelta",
+                   "newton": "Newton", "lbfgs": "L-BFGS", "lion": "Lion", "qhm": "QHM", "qhadam": "QHAdam"}
+
+
+_SAYS_SGD = ("sgd", "gd", "gradient descent", "momentum", "nesterov", "heavy ball")
+
+
+def run_caption(run) -> str:
+    """"label · optimizer, lr 0.01" without repeating what the label already says."""
+    label = run.label.strip()
+    low = label.lower()
+    parts = []
+    name = OPTIMIZER_NAMES.get(run.optimizer, run.optimizer)
+    says = _SAYS_SGD if run.optimizer == "sgd" else (run.optimizer, name.lower())
+    if not any(word in low for word in says):
+        parts.append(name)
+    if run.optimizer == "sgd" and run.params.get("momentum") and "momentum" not in low and "β" not in low:
+        parts.append(f"β {for_people(float(run.params['momentum']))}")
+    lr = run.params.get("lr")
+    if lr is not None and "lr" not in low:
+        parts.append(f"lr {for_people(float(lr))}")
+    return label + (f" · {', '.join(parts)}" if parts else "")
+
+
+def legend_entries(model) -> list[tuple[str, str]]:
+    """(colour, caption) of every visible run, in run order."""
+    return [(model.color_of(i), run_caption(run)) for i, run in enumerate(model.runs) if run.visible]
+
+
+class MapLegend(QObject):
+    """The runs' legend in the corner of a :class:`~widgets.contour_view.ContourView`."""
+
+    def __init__(self, model, contour_view, parent: QObject | None = None) -> None:
+        super().__init__(parent or contour_view)
+        self._model = model
+        self._view = contour_view
+        self._plot = contour_view.getPlotItem()
+        self._vb = self._plot.getViewBox()
+        self.item = pg.LegendItem(verSpacing=-6, horSpacing=10)
+        self.item.setParentItem(self._vb)
+        self.item.setZValue(50)
+        self.entries: list[tuple[str, str]] = []
+        self.corner = (0, 0)
+        self._moved_by_hand = False
+        for signal in (model.runs_changed, model.run_changed, model.view.changed, model.session.changed,
+                       model.surface_changed):
+            signal.connect(self.refresh)
+        model.trajectories_changed.connect(self._place)
+        self._vb.sigResized.connect(self._place)
+        contour_view.installEventFilter(self)
+        self.refresh()
+
+    def eventFilter(self, watched, event) -> bool:
+        if event.type() == event.Type.PaletteChange:
+            self.refresh()
+        return False
+
+    def refresh(self, *_args) -> None:
+        m = self._model
+        self.item.clear()
+        shown = m.view.show_legend and (m.runs or m.minima)
+        self.item.setVisible(bool(shown))
+        if not shown:
+            self.entries = []
+            return
+        big = m.session.presentation
+        size = PRESENTATION_FONT_PT if big else FONT_PT
+        palette = self._view.palette()
+        text = palette.color(QPalette.ColorRole.WindowText)
+        back = palette.color(QPalette.ColorRole.Window)
+        back.setAlpha(200)
+        self.item.setBrush(pg.mkBrush(back))
+        self.item.setPen(pg.mkPen(text.red(), text.green(), text.blue(), 80))
+        self.item.setLabelTextColor(text)
+        self.item.setLabelTextSize(f"{size}pt")
+        self.entries = legend_entries(m)
+        width = 6 if big else 4
+        for color, caption in self.entries:
+            sample = pg.PlotDataItem([0, 1], [0, 0], pen=pg.mkPen(qcolor(color), width=width), symbol="o",
+                                     symbolSize=13 if big else 10, symbolBrush=qcolor(color),
+                                     symbolPen=pg.mkPen(OUTLINE, width=1.5))
+            self.item.addItem(sample, caption)
+        if m.view.show_minima and any(len(p) == 2 for p in m.minima):
+            star = pg.ScatterPlotItem(symbol="star", size=16, brush=pg.mkBrush("w"), pen=pg.mkPen(OUTLINE, width=1.5))
+            self.item.addItem(star, "known minimum")
+            self.entries = [*self.entries, ("#ffffff", "known minimum")]
+        self._place()
+
+    def _place(self, *_args) -> None:
+        """Put the legend in the corner of the map that the paths and starts cross least."""
+        if not self.item.isVisible():
+            return
+        m = self._model
+        (x0, x1), (y0, y1) = m.x_range, m.y_range
+        points = [np.asarray(r.start, dtype=float)[:2] for r in m.runs if r.visible]
+        for i, traj in enumerate(m.trajectories):
+            if traj is not None and m.runs[i].visible:
+                pts = np.asarray(traj.points, dtype=float)[: traj.stop_step + 1, :2]
+                points.extend(pts[:: max(1, len(pts) // 200)])
+        pts = np.array(points, dtype=float).reshape(-1, 2)
+        # the legend's share of the box, in data units, from its size in pixels
+        rect = self.item.boundingRect()
+        px = np.abs(np.array(self._vb.viewPixelSize(), dtype=float))
+        w = min(rect.width() * px[0], x1 - x0)
+        h = min(rect.height() * px[1], y1 - y0)
+        best, corner = None, (0, 0)
+        for cx, cy in ((0, 0), (1, 0), (0, 1), (1, 1)):   # (left/right, top/bottom)
+            lo_x = x0 if cx == 0 else x1 - w
+            hi_y = y1 if cy == 0 else y0 + h
+            inside = np.sum((pts[:, 0] >= lo_x) & (pts[:, 0] <= lo_x + w)
+                            & (pts[:, 1] <= hi_y) & (pts[:, 1] >= hi_y - h)) if len(pts) else 0
+            if best is None or inside < best:
+                best, corner = inside, (cx, cy)
+        self.corner = corner
+        # anchor the legend's corner to the box's corner (in view-box pixels, the box may not fill it)
+        box_corner = self._vb.mapViewToDevice(QPointF(x0 if corner[0] == 0 else x1, y1 if corner[1] == 0 else y0))
+        origin = self._vb.mapViewToDevice(QPointF(self._vb.viewRect().left(), self._vb.viewRect().top()))
+        if box_corner is None or origin is None:
+            return
+        dx, dy = box_corner.x() - origin.x(), box_corner.y() - origin.y()
+        inset = 6
+        x = dx + inset if corner[0] == 0 else dx - rect.width() - inset
+        y = dy + inset if corner[1] == 0 else dy - rect.height() - inset
+        self.item.setPos(max(x, 0), max(y, 0))
+
+    def texts(self) -> list[str]:
+        """The captions shown (for tests and exports)."""
+        return [label.text for _sample, label in self.item.items] if self.item.isVisible() else []
+
+
+class SurfaceLegend(QLabel):
+    """The same legend as a small panel in the top-left corner of the 3-D view."""
+
+    def __init__(self, model, surface_view) -> None:
+        super().__init__(surface_view)
+        self._model = model
+        self._refreshing = False
+        self.setTextFormat(Qt.TextFormat.RichText)
+        self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self.move(8, 8)
+        for signal in (model.runs_changed, model.run_changed, model.view.changed, model.session.changed):
+            signal.connect(self.refresh)
+        self.refresh()
+
+    def refresh(self, *_args) -> None:
+        m = self._model
+        entries = [(c, r.label) for c, r in zip((m.color_of(i) for i in range(len(m.runs))), m.runs, strict=True)
+                   if r.visible]
+        self.setVisible(bool(m.view.show_legend and entries))
+        size = (PRESENTATION_FONT_PT if m.session.presentation else FONT_PT) - 1
+        palette = self.parentWidget().palette()
+        text = palette.color(QPalette.ColorRole.WindowText).name()
+        back = palette.color(QPalette.ColorRole.Window)
+        rows = "".join(f"<tr><td style='color:{c}; font-size:{size + 2}pt'>●</td>"
+                       f"<td style='color:{text}; font-size:{size}pt'>&nbsp;{html.escape(t)}</td></tr>"
+                       for c, t in entries)
+        self.setText(f"<table cellspacing='0' cellpadding='1'>{rows}</table>")
+        self.setStyleSheet(f"QLabel {{ background: rgba({back.red()}, {back.green()}, {back.blue()}, 210); "
+                           f"border: 1px solid rgba(128, 128, 128, 120); border-radius: 4px; padding: 4px; }}")
+        self.adjustSize()
+
+    def changeEvent(self, event) -> None:
+        if event.type() == event.Type.PaletteChange and not self._refreshing:
+            self._refreshing = True
+            try:
+                self.refresh()
+            finally:
+                self._refreshing = False
+        super().changeEvent(event)

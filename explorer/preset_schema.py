@@ -275,7 +275,8 @@ def check_preset(data: dict, path: object = "<dict>", *, compile_expression: boo
                  base_dir: str | None = None) -> Preset:
     """Validate a parsed version-2 preset table and build the :class:`Preset`.
 
-    Every field is checked: types, ranges, unknown keys (with a "did you mean" hint, except under ``view``),
+    Every field is checked: types, ranges, unknown keys (with a "did you mean" hint), the view settings
+    (through :func:`explorer.view_settings.check_view`),
     names of variables, parameters and data columns, optimizer names and hyperparameters (through
     :func:`explorer.optimizers.make_optimizer`), schedules (through :func:`explorer.schedules.make_schedule`),
     noise, minibatches, colours, the data (inline rows, or a CSV ``file`` relative to ``base_dir``), and the
@@ -305,6 +306,13 @@ def check_preset(data: dict, path: object = "<dict>", *, compile_expression: boo
     view = data.get("view", {})
     if not isinstance(view, dict):
         c.fail("view", f"must be a table, not {_kind(view)}")
+    from explorer.view_settings import check_view
+
+    try:
+        check_view(view)
+    except ValueError as e:  # "key: problem"
+        key, _, problem = str(e).partition(": ")
+        c.fail(f"view.{key}", problem or str(e))
     preset = Preset(title=title, description=description, surface=surface, runs=runs, tolerance=tolerance,
                     steps=steps, view=view, data=dataspec, version=VERSION)
     if compile_expression:

@@ -50,8 +50,9 @@ def test_unbounded_symbolic_work_is_refused_quickly(text, words):
     try:
         compile_surface(text)
     except ExpressionError as err:
+        # the node budget usually stops these first; on a loaded machine the 5 s time limit may come first
         if words is not None:
-            assert words in err.message
+            assert words in err.message or (words == "too large to compute with" and "too complex" in err.message)
     else:
         assert words is None, "should have been refused"
     assert time.perf_counter() - t0 < 10.0
@@ -271,3 +272,23 @@ def test_extreme_but_valid_values_simulate_without_warnings():
             .replace("start = [0.5, 0.5]", "start = [1e99, -1e99]").replace("lr = 0.1", "lr = 1e10"))
     (traj,) = simulate(loads_preset(text))
     assert traj.status == "diverged" and traj.stop_step <= 3  # left the (huge) view box: no overflow warning
+
+
+@pytest.mark.parametrize("view,field,words", [
+    ('step = "abc"', "view.step", "whole number"),
+    ("step = nan", "view.step", "whole number"),
+    ("step = -3", "view.step", "whole number"),
+    ("parameter_ranges = { a = [1.0] }", "view.parameter_ranges.a", "2 numbers"),
+    ("parameter_ranges = [0.0, 1.0]", "view.parameter_ranges", "table"),
+    ("parameter_ranges = { a = [2.0, 1.0] }", "view.parameter_ranges.a", "less than"),
+    ('contour_levels = "cubic"', "view.contour_levels", "must be one of"),
+    ("show_gradient = 1", "view.show_gradient", "true or false"),
+    ("show_gradeint = true", "view.show_gradeint", "did you mean"),
+])
+def test_view_values_are_validated_at_load(view, field, words):
+    text = _preset_text("a x^2 + y^2", '[surface.parameters]\n').replace("[surface.parameters]\n", "")
+    text = text.replace('expression = "a x^2 + y^2"', 'expression = "a x^2 + y^2"\nparameters = { a = 1.0 }')
+    with pytest.raises(PresetError) as caught:
+        loads_preset(text + f"[view]\n{view}\n")
+    assert caught.value.field == field, caught.value
+    assert words in caught.value.problem

@@ -17,13 +17,16 @@ true loss — the number behind the view's warning (:data:`LOSS_GAP_WARNING`).
 
 from __future__ import annotations
 
+import math
+import time
 from dataclasses import dataclass
 
 import numpy as np
 
 from explorer.slicing import SlicePlane
 
-__all__ = ["SliceSurface", "PathOnPlane", "project_path", "LOSS_GAP_WARNING", "LOSS_GAP_FLOOR"]
+__all__ = ["SliceSurface", "PathOnPlane", "project_path", "frame_grid_shape", "LOSS_GAP_WARNING",
+           "LOSS_GAP_FLOOR"]
 
 #: The view warns when the loss on the plane at a path point's projection differs from the racer's true loss
 #: by more than this fraction (see :func:`project_path` for the exact measure). Why 10 %: the map reports a
@@ -130,11 +133,16 @@ class PathOnPlane:
                 f"the racer's loss is {self.true_loss[k]:.4g}")
 
 
-def project_path(surface, plane: SlicePlane, points, loss=None, *, loss_span: float | None = None) -> PathOnPlane:
+def project_path(surface, plane: SlicePlane, points, loss=None, *, loss_span: float | None = None,
+                 at=None) -> PathOnPlane:
     """Project a path (k + 1, d) onto ``plane`` and compare the losses (see :class:`PathOnPlane`).
 
     loss : (k + 1,) the racer's recorded loss (a Trajectory's ``loss``); None evaluates f at the points.
     loss_span : the loss scale for the gap's floor; None = the spread of this path's finite losses.
+    at : None compares the losses at every point; an index or indices (e.g. the current step) compares them
+        only there (``plane_loss``/``gap`` are nan and ``warn`` False elsewhere). The projection and the
+        off-plane distance need no evaluation of f and are always computed for every point; the plane loss
+        costs one evaluation of f per point, which with many data rows is worth sparing during playback.
     """
     p = np.asarray(points, dtype=float).reshape(-1, plane.ndim)
     uv = plane.to_plane(p)
@@ -142,7 +150,12 @@ def project_path(surface, plane: SlicePlane, points, loss=None, *, loss_span: fl
         on_plane = plane.to_space(uv)
         off = np.linalg.norm(p - on_plane, axis=-1)
         true = np.asarray(surface.value(p) if loss is None else loss, dtype=float).reshape(-1)
-        shown = np.asarray(surface.value(on_plane), dtype=float).reshape(-1)
+        if at is None:
+            shown = np.asarray(surface.value(on_plane), dtype=float).reshape(-1)
+        else:
+            where = np.unique(np.clip(np.atleast_1d(np.asarray(at, dtype=int)), 0, p.shape[0] - 1))
+            shown = np.full(p.shape[0], np.nan)
+            shown[where] = np.asarray(surface.value(on_plane[where]), dtype=float).reshape(-1)
         finite = true[np.isfinite(true)]
         span = float(finite.max() - finite.min()) if loss_span is None and finite.size else (loss_span or 0.0)
         denom = np.maximum(np.abs(true), LOSS_GAP_FLOOR * span)
@@ -150,3 +163,26 @@ def project_path(surface, plane: SlicePlane, points, loss=None, *, loss_span: fl
         gap = np.where(diff == 0, 0.0, diff / denom)
         gap = np.where(np.isfinite(true) & np.isfinite(shown), gap, np.nan)
     return PathOnPlane(uv, off, shown, true, gap, gap > LOSS_GAP_WARNING)
+
+
+def frame_grid_shape(surface, budget: float = 0.012, *, largest: int = 200, smallest: int = 24) -> tuple[int, int]:
+    """The square grid (n, n) whose evaluation of ``surface.value`` fits in ``budget`` seconds on this machine.
+
+    Measured, not guessed: f is evaluated on 256 points (best of three) and n = √(budget / cost per point),
+    clipped to [smallest, largest]. A formula costs microseconds per thousand points, so it gets ``largest``;
+    a loss over 1,000 data rows costs one per-example evaluation per point and row, so while playback moves a
+    slice of it the map uses a coarser grid and refines when it stops (issue 12: "larger data may refine
+    progressively but never freeze the window"). Works for any surface with ``value`` on (m, ndim) points.
+    """
+    rng = np.random.default_rng(0)
+    probe = rng.uniform(-1.0, 1.0, (256, surface.ndim))
+    cost = math.inf
+    with np.errstate(all="ignore"):
+        surface.value(probe[:8])                     # first call: compile or load the interpreter
+        for _ in range(3):
+            t0 = time.perf_counter()
+            surface.value(probe)
+            cost = min(cost, (time.perf_counter() - t0) / probe.shape[0])
+    n = int(math.sqrt(budget / max(cost, 1e-12)))
+    n = min(max(n, smallest), largest)
+    return n, n

@@ -299,7 +299,11 @@ class SlicePlane:
             out[..., self.axes[1]] = u[..., 1]
             return out
         with np.errstate(all="ignore"):
-            return self.anchor + (u - self.anchor_uv) @ self.basis.T
+            # a + B(u − u_a) as two outer products: no BLAS call (whose threads fight the GUI's for two cores)
+            out = np.multiply.outer(u[..., 0], self.basis[:, 0])
+            out += np.multiply.outer(u[..., 1], self.basis[:, 1])
+            out += self.anchor - self.basis @ self.anchor_uv
+            return out
 
     def project(self, points) -> np.ndarray:
         """The nearest points of the plane to points (..., d) -> (..., d)."""

@@ -28,6 +28,12 @@ def _says(preset, *phrases):
         assert phrase in preset.description, phrase
 
 
+@pytest.mark.parametrize("name", ["one-variable", "hidden-valley-10d", "four-weights-least-squares"])
+def test_each_lesson_says_what_to_notice(name):
+    about, _, notice = load_preset(builtin_presets()[name]).description.partition("\n\nWhat to notice: ")
+    assert about and len(notice) > 80
+
+
 def test_one_variable_lesson():
     preset, s, runs = _lesson("one-variable")
     _says(preset, "f(x) = (x - 1)^2 + 2 is a parabola with its lowest point at x = 1")

@@ -535,8 +535,8 @@ def resolve_slice(spec: SliceSpec, surface, ranges: Sequence[Sequence[float]], a
         centre = box_centre
         labels = (f"v_max (λ={_fmt(eigenvalues[0])})", f"v_min (λ={_fmt(eigenvalues[1])})")
         plane_ranges = _section_ranges(basis, lo, hi, centre, (a - centre) @ basis)
-        method_text = (f"Hessian eigenvectors at the anchor: most and least curved, λ = {_fmt(eigenvalues[0])} "
-                       f"and {_fmt(eigenvalues[1])}")
+        method_text = (f"Hessian eigenvectors at the anchor, most and least curved (λ = {_fmt(eigenvalues[0])} "
+                       f"and {_fmt(eigenvalues[1])})")
     else:  # random
         rng = np.random.default_rng(spec.seed)
         q, r = np.linalg.qr(rng.standard_normal((d, 2)))

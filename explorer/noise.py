@@ -22,12 +22,17 @@ class GradientNoise:
         self.std, self.seed, self.n = std, int(seed), int(n)
         self._rng = np.random.default_rng(self.seed)
 
+    def draw(self, shape) -> np.ndarray:
+        """The next ``std * N(0, 1)`` samples, shaped ``shape``; (k, n, d) is the same stream as k calls."""
+        noise = self._rng.standard_normal(shape)
+        noise *= self.std
+        return noise
+
     def __call__(self, grad: np.ndarray) -> np.ndarray:
         """grad (n, d) -> grad + noise, a new array (the input is not mutated)."""
         if self.std == 0:
             return grad
-        noise = self._rng.standard_normal(np.shape(grad))
-        noise *= self.std
+        noise = self.draw(np.shape(grad))
         with np.errstate(all="ignore"):
             noise += grad
         return noise

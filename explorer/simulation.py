@@ -1,10 +1,11 @@
 """Run optimizers over a surface: one racer's whole trajectory, or the end points of many starts at once.
 
 :func:`simulate_run` records everything a teacher wants to draw for one :class:`~explorer.runs.RunSpec`
-(points, loss, true gradient, update, the optimizer's internal vectors, learning rate) as a
-:class:`Trajectory`. :func:`run_batch` moves many starts (a basin map, a learning-rate sweep) with one
-vectorised update per step and keeps only what it needs: the moving starts' state and, for the starts that
-have stopped, their final point, loss, status and step.
+(points, loss, true gradient, update, the optimizer's internal vectors, learning rate, and for data the
+minibatches) as a :class:`Trajectory`. :func:`run_batch` moves many starts (a basin map, a learning-rate sweep)
+and keeps only what it needs: the running starts' state and, for the starts that have stopped, their final
+point, loss, status and step. Both run the same compiled loop (:func:`explorer.engine.drive`): the surface's
+expression tape, the stopping rules and the optimizer's kernel, for one start or 65,536 alike.
 
 Stopping rules, checked at every point including the start (point ``k`` is reached after ``k`` steps):
 
@@ -14,37 +15,91 @@ Stopping rules, checked at every point including the start (point ``k`` is reach
 - ``"max_steps"``: the step budget ran out.
 
 The diverged point itself is kept as the last point of a trajectory (it may be inf or nan). Overflow never
-raises and never warns: all arithmetic runs under ``np.errstate(all="ignore")``.
+raises and never warns.
 
 Stochastic gradients: the optimizer sees ``∇f + noise``; :attr:`Trajectory.grads` stores the true gradient.
 Schedules: the learning rate for step ``k`` (0-based, taking point ``k`` to ``k + 1``) is
 ``lr_at(k, base_lr)`` with torch.optim.lr_scheduler semantics (:mod:`explorer.schedules`).
+
+Minibatches (a surface with data and ``run.batch``; issue 12's semantics): one
+``numpy.random.default_rng(seed)`` per run; each epoch's row order is ``rng.permutation(n)`` (``arange(n)``
+without shuffle); step k uses the next consecutive ``size`` rows of the order (a shorter last slice unless
+``drop_last``, which ends the epoch early). The optimizer sees the batch mean of the per-example gradients
+(times n for a "sum" loss) plus noise; L-BFGS's line search and Newton's Hessian use the same rows. The
+trajectory's loss and gradients stay the full-data values (they decide the stopping rules);
+:attr:`Trajectory.batch` holds the batch values.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import functools
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from explorer import engine
+from explorer.evaluate import Evaluator
 from explorer.noise import GradientNoise
-from explorer.optimizers import make_optimizer
-from explorer.runs import Noise, RunSpec, Schedule
+from explorer.optimizers import Optimizer, make_optimizer
+from explorer.optimizers._base import LBFGS
+from explorer.optimizers.lbfgs import CAPACITY
+from explorer.optimizers.lbfgs import rows as lbfgs_rows
+from explorer.runs import Batch, Noise, RunSpec, Schedule
 from explorer.schedules import make_schedule
 
 BOX_SCALE = 100.0  # a point farther than 100 half-widths of the view from its centre has "diverged"
 CONVERGED, DIVERGED, MAX_STEPS = "converged", "diverged", "max_steps"
-_STATUS_NAMES = np.array([MAX_STEPS, CONVERGED, DIVERGED])  # indexed by the codes below
-_RUNNING, _CODE_CONVERGED, _CODE_DIVERGED = 0, 1, 2
+_STATUS_NAMES = np.array([MAX_STEPS, CONVERGED, DIVERGED])  # indexed by engine's status codes
+_CHUNK_INDICES = 1 << 22  # minibatch row indices handed to the engine at once (32 MB)
 
 
 class Cancelled(Exception):
     """Raised by :func:`run_batch` when its ``cancel()`` callback returned True; nothing is returned."""
+
+
+@dataclass(frozen=True, eq=False)
+class BatchRecord:
+    """The minibatches of one run over data.
+
+    loss : (k,) batch loss of step i: the batch mean of the per-example loss (n times it for a "sum" loss).
+    grads : (k, d) the batch gradient step i used (the same scaling; before any noise).
+    epoch : (k,) int, the epoch (0-based) step i belongs to.
+    offset, count : (k,) int; step i used rows ``order(epoch[i])[offset[i] : offset[i] + count[i]]``,
+        see :meth:`rows`. The orders themselves are not stored: :meth:`order` regenerates an epoch's from
+        ``seed`` (exactly, as the run drew it), so a long run costs O(steps) memory, not O(steps x size).
+    size, shuffle, drop_last, seed : the :class:`~explorer.runs.Batch` settings. n_rows : rows in the data.
+    """
+
+    loss: np.ndarray
+    grads: np.ndarray
+    epoch: np.ndarray
+    offset: np.ndarray
+    count: np.ndarray
+    size: int
+    shuffle: bool
+    drop_last: bool
+    seed: int
+    n_rows: int
+    _cache: dict = field(default_factory=dict, repr=False)
+
+    def order(self, epoch: int) -> np.ndarray:
+        """(n_rows,) the row order of ``epoch``."""
+        if not self.shuffle:
+            return np.arange(self.n_rows)
+        cache = self._cache
+        if cache.get("epoch", math.inf) > epoch:
+            cache.update(epoch=-1, rng=np.random.default_rng(self.seed), order=None)
+        while cache["epoch"] < epoch:
+            cache["order"] = cache["rng"].permutation(self.n_rows)
+            cache["epoch"] += 1
+        return cache["order"]
+
+    def rows(self, step: int) -> np.ndarray:
+        """The data rows (indices) of step ``step``'s minibatch."""
+        start = int(self.offset[step])
+        return self.order(int(self.epoch[step]))[start:start + int(self.count[step])].copy()
 
 
 @dataclass(frozen=True)
@@ -53,16 +108,17 @@ class Trajectory:
 
     run : the :class:`~explorer.runs.RunSpec` that produced it.
     points : (k + 1, d) ndarray, points[0] is the start, points[i] the point after i steps.
-    loss : (k + 1,) ndarray, f(points[i]).
-    grads : (k + 1, d) ndarray, the true gradient ∇f(points[i]) (without noise).
+    loss : (k + 1,) ndarray, f(points[i]) (over all the data, for a surface with data).
+    grads : (k + 1, d) ndarray, the true gradient ∇f(points[i]) (without noise; over all the data).
     updates : (k, d) ndarray, points[i + 1] - points[i].
     internals : name -> (k + 1, d) ndarray; row i = the optimizer's vectors after i steps (row 0 = init),
         e.g. "velocity", "second_moment", "step_scale" (see the optimizer's ``internals``).
-    lrs : (k,) ndarray, the learning rate used for each step (nan for an optimizer without one).
+    lrs : (k,) ndarray, the learning rate used for each step.
     status : "converged" | "diverged" | "max_steps".
     stop_step : k, the index of the last point.
     grad_evals : gradient evaluations, one per point plus any extra taken by a line search.
     message : the outcome in plain words, e.g. "converged at step 37".
+    batch : :class:`BatchRecord` for a minibatch run over data, else None.
     """
 
     run: RunSpec
@@ -76,6 +132,7 @@ class Trajectory:
     stop_step: int
     grad_evals: int
     message: str
+    batch: BatchRecord | None = None
 
 
 @dataclass(frozen=True)
@@ -95,147 +152,43 @@ class BatchResult:
 
 
 # ---------------------------------------------------------------------------------------------------------
-# Stopping rules shared by both engines, so a start stops at the same step in run_batch and simulate_run.
+# What the compiled loop is handed.
 
 
-class _Rules:
-    """Vectorised stopping test on m points at once: returns (diverged (m,), converged (m,)) bool arrays."""
+def _evaluator(surface) -> Evaluator:
+    ev = getattr(surface, "evaluator", surface)
+    if not isinstance(ev, Evaluator):
+        raise TypeError("the engine needs a compiled surface (explorer.surface.compile_surface) or an "
+                        f"explorer.evaluate.Evaluator, got {type(surface).__name__}")
+    return ev
 
-    def __init__(self, d: int, tolerance: float, bounds) -> None:
-        if not tolerance >= 0:
-            raise ValueError(f"tolerance must be >= 0, got {tolerance!r}")
-        # tolerance 0 disables convergence; -1 is below every squared norm, nan included (comparison False).
-        self.tol2 = float(tolerance) ** 2 if tolerance > 0 else -1.0
-        self.box = bounds is not None
-        if bounds is None:
-            self.centre, self.reach = [0.0] * d, [np.finfo(float).max] * d  # only inf, nan fail
-        else:
-            lo, hi = np.asarray(bounds, dtype=float).T
-            self.centre, self.reach = list((lo + hi) / 2), list(BOX_SCALE * np.abs(hi - lo) / 2)
-        # For quick(): one interval inside every coordinate's box, shrunk so rounding in |p - c| can't matter.
-        shrink = 1 - 1e-9
-        self.inner = (max(c - r * shrink for c, r in zip(self.centre, self.reach)),
-                      min(c + r * shrink for c, r in zip(self.centre, self.reach)))
 
-    def quick(self, p: np.ndarray, loss: np.ndarray, gcols, gn2: np.ndarray) -> bool:
-        """True when no point can stop here: a few reductions instead of :meth:`__call__`'s masks.
+def _rules(d: int, tolerance: float, bounds) -> tuple[float, np.ndarray, np.ndarray, bool]:
+    """(tol2, centre, reach, box): tolerance 0 disables convergence (-1 is below every squared norm)."""
+    if not tolerance >= 0:
+        raise ValueError(f"tolerance must be >= 0, got {tolerance!r}")
+    tol2 = float(tolerance) ** 2 if tolerance > 0 else -1.0
+    if bounds is None:
+        return tol2, np.zeros(d), np.full(d, np.finfo(float).max), False
+    box = np.asarray(bounds, dtype=float)
+    if box.shape != (d, 2):
+        raise ValueError(f"bounds must be one (low, high) pair per variable ({d}), got shape {box.shape}")
+    lo, hi = box.T
+    return tol2, (lo + hi) / 2, BOX_SCALE * np.abs(hi - lo) / 2, True
 
-        Conservative: False also when a start might stop (nan, overflow, the norm near the tolerance, a
-        coordinate outside the inner interval); the caller then applies the exact rules.
-        """
-        if not gn2.min() > self.tol2:  # also False for nan
-            return False
-        total = loss + gcols[0]  # the same sum as __call__'s: a finite total of totals means each is finite
-        for gj in gcols[1:]:
-            total += gj
-        if not math.isfinite(total.sum()):
-            return False
-        if self.box:
-            return self.inner[0] <= p.min() and p.max() <= self.inner[1]
-        return math.isfinite(p.sum())
 
-    @staticmethod
-    def norm2(gcols) -> np.ndarray:
-        """‖g‖₂² per point from the gradient's columns, (m,)."""
-        gn2 = gcols[0] * gcols[0]
-        for gj in gcols[1:]:
-            gn2 += gj * gj
-        return gn2
-
-    def __call__(self, pcols, loss: np.ndarray, gcols, gn2=None) -> tuple[np.ndarray, np.ndarray]:
-        """pcols, gcols : d arrays (m,), the point's and the gradient's coordinates; gn2 : :meth:`norm2`.
-
-        Returns (diverged, converged), two (m,) bool arrays.
-        """
-        if gn2 is None:
-            gn2 = self.norm2(gcols)
-        # A sum is non-finite when any term is (inf, nan) — or, harmlessly, when terms near 1e308 overflow.
-        total = loss + gcols[0]
-        for gj in gcols[1:]:
-            total += gj
-        if not self.box:
-            for pj in pcols:
-                total += pj
-        ok = np.isfinite(total)
-        if self.box:
-            # inside the enlarged box; False for inf and nan coordinates
-            for pj, c, r in zip(pcols, self.centre, self.reach):
-                dist = np.subtract(pj, c) if c else pj
-                ok &= np.abs(dist) <= r
-        return ~ok, gn2 <= self.tol2
-
-    def reason(self, p: np.ndarray, loss: float, g: np.ndarray) -> str:
-        """Plain words for why one point (d,) counts as diverged."""
-        if not np.all(np.isfinite(p)):
-            return "the point overflowed"
-        if not math.isfinite(loss):
-            return "the loss overflowed" if math.isinf(loss) else "the loss became undefined (nan)"
-        if not np.all(np.isfinite(g)):
-            return "the gradient became undefined (nan)" if np.isnan(g).any() else "the gradient overflowed"
-        if np.all(np.abs(p - np.array(self.centre)) <= np.array(self.reach)):
+def _reason(p: np.ndarray, loss: float, g: np.ndarray, centre: np.ndarray, reach: np.ndarray) -> str:
+    """Plain words for why a point (d,) counts as diverged."""
+    if not np.all(np.isfinite(p)):
+        return "the point overflowed"
+    if not math.isfinite(loss):
+        return "the loss overflowed" if math.isinf(loss) else "the loss became undefined (nan)"
+    if not np.all(np.isfinite(g)):
+        return "the gradient became undefined (nan)" if np.isnan(g).any() else "the gradient overflowed"
+    with np.errstate(all="ignore"):
+        if np.all(np.abs(p - centre) <= reach):
             return "the loss or gradient overflowed"
-        return "left the view far behind"
-
-
-# ---------------------------------------------------------------------------------------------------------
-# f and ∇f together. A Surface compiles them separately; one function for both lets sympy's common-
-# subexpression elimination share work (Rosenbrock: x² and y - x² once), and skips the Surface's copies.
-
-
-@functools.lru_cache(maxsize=32)
-def _joint(expr, gradient_exprs, variables, parameter_names, modules):
-    """lambdify((*variables, *parameters), [f, *∇f]) with cse, or None if sympy cannot print it."""
-    import sympy
-
-    args = (*variables, *(sympy.Symbol(name, real=True) for name in parameter_names))
-    try:
-        if modules == "math":
-            return sympy.lambdify(args, [expr, *gradient_exprs], modules="math", cse=True, docstring_limit=0)
-        from explorer.surface import _Printer  # the Surface's own printer (broadcasting Max/Min)
-
-        return sympy.lambdify(args, [expr, *gradient_exprs], modules=["scipy", "numpy"], printer=_Printer,
-                              cse=True, docstring_limit=0)
-    except Exception:  # a printer gap only costs speed: callers fall back to surface.value/gradient
-        return None
-
-
-def _compiled(surface, modules: str):
-    try:
-        key = (surface.expr, tuple(surface.gradient_exprs), tuple(surface.variables),
-               tuple(surface.parameters))
-    except AttributeError:  # not a compiled Surface (e.g. a test double): no joint function
-        return None
-    return _joint(*key, modules)
-
-
-def _evaluator(surface) -> Callable[[np.ndarray], tuple]:
-    """``p (m, d) -> (loss (m,), gradient (m, d), pcols, gcols)``, equal to ``surface.value``/``.gradient``.
-
-    pcols, gcols : d (m,) arrays, the columns of p and of the gradient (for :class:`_Rules`).
-    """
-    fn = _compiled(surface, "numpy")
-
-    def separate(p):
-        f, g = surface.value(p), surface.gradient(p)
-        return f, g, list(p.T), list(g.T)
-
-    if fn is None:
-        return separate
-    params = tuple(surface.parameters.values())
-
-    def joint(p):
-        m, d = p.shape
-        pcols = [p[:, j] for j in range(d)]  # strided views: cheaper than a contiguous copy for one pass
-        out = fn(*pcols, *params)
-        if any(np.iscomplexobj(v) for v in out):
-            return separate(p)  # the Surface maps complex results to real or nan
-        out = [v if np.shape(v) == (m,) else np.broadcast_to(np.asarray(v, dtype=float), (m,)) for v in out]
-        g = np.empty((m, d))
-        for j in range(d):
-            g[:, j] = out[j + 1]
-        return out[0], g, pcols, out[1:]
-
-    return joint
+    return "left the view far behind"
 
 
 def _message(status: str, k: int, reason: str = "") -> str:
@@ -255,25 +208,97 @@ def _lr_function(schedule) -> Callable[[int, Any], Any]:
     return schedule
 
 
-def _noise_source(noise, n: int):
-    """A callable returning the next (n, d) noise draw, or None. ``noise``: :class:`Noise` or None."""
+def _lr_table(lr_at, schedule, base, k0: int, k1: int, n: int) -> np.ndarray:
+    """(k1 - k0, 1) or (k1 - k0, n) learning rates of steps k0 .. k1 - 1."""
+    rows = max(k1 - k0, 1)
+    per_start = isinstance(base, np.ndarray) and base.ndim == 1
+    if per_start and base.shape != (n,):
+        raise ValueError(f"lr array must have one entry per start ({n}), got shape {base.shape}")
+    if schedule is None:
+        return np.array(np.broadcast_to(base, (rows, n) if per_start else (rows, 1)), dtype=np.float64)
+    table = np.empty((rows, n if per_start else 1))
+    with np.errstate(all="ignore"):
+        for k in range(k0, k1):
+            table[k - k0] = lr_at(k, base)
+    if not np.all(table[: k1 - k0] >= 0):
+        raise ValueError("the schedule gave a negative learning rate")
+    return table
+
+
+def _noise(noise, n: int) -> GradientNoise | None:
     if noise is None:
         return None
     if not isinstance(noise, Noise):
         raise TypeError(f"noise must be an explorer.runs.Noise, got {type(noise).__name__}")
-    if not noise.std > 0:
-        return None
-    return GradientNoise(noise.std, noise.seed, n)
+    source = GradientNoise(noise.std, noise.seed, n)  # validates std and seed
+    return source if noise.std > 0 else None
 
 
-def _draw(source, d: int) -> np.ndarray:
-    """The next (n, d) noise sample of a :class:`GradientNoise` (which adds it to what it is given)."""
-    return source(np.zeros((source.n, d)))
+_NO_NOISE = np.zeros((0, 0, 0))
+_NO_ROWS = np.zeros((0, 0), dtype=np.int64)
+_NO_STEPS = np.zeros(0, dtype=np.int64)
 
 
-def _base_lr(optimizer) -> Any:
-    lr = optimizer.hyperparams.get("lr")
-    return None if lr is None else (np.asarray(lr, dtype=float) if np.ndim(lr) else float(lr))
+class _Minibatches:
+    """Issue 12's minibatch plan, handed to the engine a chunk of steps at a time (bounded memory)."""
+
+    def __init__(self, batch: Batch, n_rows: int, reduction: str):
+        size = batch.size
+        if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1:
+            raise ValueError(f"batch size must be an integer >= 1, got {size!r}")
+        if n_rows == 0:
+            raise ValueError("minibatches need data rows; the data is empty")
+        if batch.drop_last and size > n_rows:
+            raise ValueError(f"batch size {size} is larger than the {n_rows} data rows and drop_last is on: "
+                             "no step would have a batch")
+        self.batch, self.n, self.size = batch, n_rows, int(size)
+        self.per_epoch = n_rows // size if batch.drop_last else -(-n_rows // size)
+        self.sum = reduction == "sum"
+        self.rng = np.random.default_rng(batch.seed)
+        self.epoch, self.order = -1, None  # the last epoch drawn
+
+    def chunk_steps(self) -> int:
+        """Steps per engine call so that the orders handed over stay under _CHUNK_INDICES indices."""
+        epochs = max(1, _CHUNK_INDICES // self.n - 1) if self.batch.shuffle else 1 << 30
+        return epochs * self.per_epoch
+
+    def plan(self, k0: int, k1: int):
+        """(orders, row, offset, count, scale) for steps k0 .. k1 - 1 (k0 must follow the previous k1)."""
+        k = np.arange(k0, max(k1, k0 + 1))
+        epoch = k // self.per_epoch
+        offset = (k % self.per_epoch) * self.size
+        count = np.minimum(self.size, self.n - offset)
+        scale = (self.n / count) if self.sum else (1.0 / count)
+        if not self.batch.shuffle:
+            return np.arange(self.n, dtype=np.int64)[None, :], np.zeros_like(k), offset, count, scale, epoch
+        first, last = int(epoch[0]), int(epoch[-1])
+        orders = np.empty((last - first + 1, self.n), dtype=np.int64)
+        if self.epoch == first:  # a chunk that starts inside the epoch drawn last
+            orders[0] = self.order
+        while self.epoch < last:  # draw each epoch's order once, in order: the same stream as one run
+            self.order = self.rng.permutation(self.n)
+            self.epoch += 1
+            if self.epoch >= first:
+                orders[self.epoch - first] = self.order
+        return orders, epoch - first, offset, count, scale, epoch
+
+
+def _optimizer_setup(opt: Optimizer, d: int, steps: int) -> tuple[np.ndarray, int]:
+    """(h, state rows) for the engine; L-BFGS keeps no more history than the run can fill."""
+    h = opt.h.copy()
+    if opt.kind == LBFGS:
+        capacity = max(1, min(int(h[CAPACITY]), steps))
+        h[CAPACITY] = capacity
+        return h, lbfgs_rows(d, capacity)
+    return h, opt.rows(d)
+
+
+def _initial_state(opt: Optimizer, h: np.ndarray, rows: int, n: int, d: int, base_lr) -> np.ndarray:
+    S = np.zeros((rows, n))
+    S[0] = base_lr
+    if opt.init_rows is not None:
+        opt.init_rows(h, S, d)
+    return S
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -283,154 +308,82 @@ def _base_lr(optimizer) -> Any:
 def simulate_run(surface, run: RunSpec, *, steps: int, tolerance: float = 1e-8, bounds=None) -> Trajectory:
     """Run one racer for at most ``steps`` steps on ``surface`` and record everything.
 
-    surface : a :class:`~explorer.surface.Surface` (anything with ``value``/``gradient``/``hessian`` on
-        (n, d) arrays). run : the racer. steps : step budget (``run.steps`` is *not* consulted here; see
-        :func:`simulate`). tolerance : gradient-norm stop, 0 disables it.
-    bounds : ((xmin, xmax), (ymin, ymax)) of the view, or None for "only non-finite values diverge".
-    Raises ValueError for an unknown optimizer or bad hyperparameters (from ``make_optimizer``).
+    surface : a compiled :class:`~explorer.surface.Surface` (or its :class:`~explorer.evaluate.Evaluator`).
+    run : the racer. steps : step budget (``run.steps`` is *not* consulted here; see :func:`simulate`).
+    tolerance : gradient-norm stop, 0 disables it.
+    bounds : one (low, high) pair per variable (the view), or None for "only non-finite values diverge".
+    Raises ValueError for an unknown optimizer or bad hyperparameters (from ``make_optimizer``), bad
+    bounds, or minibatch settings the data cannot satisfy.
     """
     steps = int(steps)
     if steps < 0:
         raise ValueError(f"steps must be >= 0, got {steps}")
-    optimizer = make_optimizer(run.optimizer, **run.params)
-    start = np.asarray(run.start, dtype=float).reshape(1, -1)
-    rules = _Rules(start.shape[1], tolerance, bounds)
-    with np.errstate(all="ignore"):
-        fast = _simulate_adam_scalar(surface, run, optimizer, start, steps, rules)
-        return fast if fast is not None else _simulate_generic(surface, run, optimizer, start, steps, rules)
-
-
-def _simulate_generic(surface, run, optimizer, p, steps, rules) -> Trajectory:
-    d = p.shape[1]
-    evaluate = _evaluator(surface)
+    ev = _evaluator(surface)
+    opt = make_optimizer(run.optimizer, **run.params)
+    start = np.asarray(run.start, dtype=np.float64).reshape(-1)
+    d = start.size
+    if d != ev.ndim:
+        raise ValueError(f"the start has {d} coordinates but the surface has {ev.ndim} variables")
+    tol2, centre, reach, box = _rules(d, tolerance, bounds)
+    h, rows = _optimizer_setup(opt, d, steps)
+    base = opt.hyperparams["lr"]
+    if isinstance(base, np.ndarray):
+        base = base.reshape(-1)[:1].copy()
     lr_at = _lr_function(run.schedule)
-    noise = _noise_source(run.noise, 1)
-    base = _base_lr(optimizer)
-    oracle = surface if optimizer.uses_oracle else None
-    points = np.empty((steps + 1, d))
-    grads = np.empty((steps + 1, d))
-    loss = np.empty(steps + 1)
-    lrs = np.full(steps, np.nan)
-    state = optimizer.init(p)
-    internals = {name: [np.array(v, dtype=float).reshape(d)]
-                 for name, v in optimizer.internals(state).items()}
-    evals = 0
-    status, k = MAX_STEPS, 0
-    while True:
-        f, g, pcols, gcols = evaluate(p)
-        evals += 1
-        points[k], grads[k], loss[k] = p[0], g[0], f[0]
-        bad, done = rules(pcols, f, gcols)
-        if bad[0]:
-            status = DIVERGED
-            break
-        if done[0]:
-            status = CONVERGED
-            break
-        if k == steps:
-            break
-        lr = None if base is None else lr_at(k, base)
-        if lr is not None:
-            lrs[k] = lr
-        seen = g if noise is None else noise(g)
-        p, state = optimizer.update(seen, state, p, lr=lr, oracle=oracle)
-        evals += int(np.sum(getattr(state, "n_evals", 0)))
-        for name, v in optimizer.internals(state).items():
-            internals[name].append(np.array(v, dtype=float).reshape(d))
-        k += 1
-    reason = rules.reason(points[k], float(loss[k]), grads[k]) if status == DIVERGED else ""
-    points = points[: k + 1].copy()
+    noise = _noise(run.noise, 1)
+    batches = _Minibatches(run.batch, ev.n_rows, ev.reduction) if run.batch is not None and ev.uses_data else None
+    prog = ev.program("hessian" if opt.needs_hessian else "gradient")
+    params, cols = ev.parameter_vector(), ev.data_columns()
+
+    P = start.reshape(d, 1).copy()
+    S = _initial_state(opt, h, rows, 1, d, base)
+    who = np.zeros(1, dtype=np.int64)
+    status, stop_k = np.zeros(1, dtype=np.int8), np.zeros(1, dtype=np.int64)
+    final, final_loss = np.zeros((1, d)), np.zeros(1)
+    rec_p, rec_f, rec_g = np.empty((steps + 1, d)), np.empty(steps + 1), np.empty((steps + 1, d))
+    rec_state = np.zeros((steps + 1, opt.display_rows(d)))
+    rec_bf, rec_bg = np.full(steps, np.nan), np.full((steps, d), np.nan)
+    rec_evals = np.zeros(1, dtype=np.int64)
+    lr_table = _lr_table(lr_at, run.schedule, base, 0, steps, 1)
+    noise_tab = noise.draw((steps, 1, d)) if noise is not None and steps else _NO_NOISE
+    plans = []
+    chunk = batches.chunk_steps() if batches is not None else steps + 1
+    n_live, k0 = 1, 0
+    while n_live and k0 <= steps:
+        k1 = min(steps + 1, k0 + chunk)
+        if batches is not None:
+            plan = batches.plan(k0, min(k1, steps))
+            plans.append(plan)
+            orders, b_row, b_offset, b_count, b_scale = plan[:5]
+        else:
+            orders, b_row, b_offset, b_count, b_scale = _NO_ROWS, _NO_STEPS, _NO_STEPS, _NO_STEPS, np.zeros(0)
+        n_live = engine.drive(*prog, params, cols, ev.uses_data, ev.full_scale(),
+                              orders, b_row, b_offset, b_count, np.asarray(b_scale, dtype=np.float64),
+                              opt.kind, h, P, S, who, n_live, k0, k1, steps,
+                              lr_table[k0:] if k0 else lr_table, noise_tab[k0:] if noise_tab.size else noise_tab,
+                              tol2, centre, reach, box, status, stop_k, final, final_loss,
+                              True, rec_p, rec_f, rec_g, rec_state, rec_bf, rec_bg, rec_evals)
+        k0 = k1
+    k = int(stop_k[0])
+    name = _STATUS_NAMES[status[0]]
+    points = rec_p[: k + 1].copy()
+    grads = rec_g[: k + 1].copy()
+    loss = rec_f[: k + 1].copy()
+    reason = _reason(points[k], float(loss[k]), grads[k], centre, reach) if name == DIVERGED else ""
+    record = None
+    if batches is not None:
+        epoch = np.concatenate([p[5] for p in plans])[:k] if plans else np.zeros(0, dtype=np.int64)
+        offset = np.concatenate([p[2] for p in plans])[:k] if plans else np.zeros(0, dtype=np.int64)
+        count = np.concatenate([p[3] for p in plans])[:k] if plans else np.zeros(0, dtype=np.int64)
+        b = run.batch
+        record = BatchRecord(rec_bf[:k].copy(), rec_bg[:k].copy(), epoch, offset, count, int(b.size),
+                             bool(b.shuffle), bool(b.drop_last), int(b.seed), ev.n_rows)
     return Trajectory(
-        run=run, points=points, loss=loss[: k + 1].copy(), grads=grads[: k + 1].copy(),
-        updates=np.diff(points, axis=0), internals={name: np.array(rows) for name, rows in internals.items()},
-        lrs=lrs[:k].copy(), status=status, stop_step=k, grad_evals=evals, message=_message(status, k, reason))
-
-
-def _simulate_adam_scalar(surface, run, optimizer, start, steps, rules) -> Trajectory | None:
-    """Adam/AdamW on Python floats: the same trajectory as the generic path, ~20x faster for one racer.
-
-    One racer is 2 numbers, where numpy's ~1 µs per call dominates; plain float arithmetic with f and ∇f
-    lambdified for the ``math`` module costs ~2 µs per step. The update repeats
-    :mod:`explorer.optimizers.adam` operation by operation (torch's order: ``lerp``, ``v·b2 + (1-b2)·g·g``,
-    ``p + (-(lr / bc1)) · m / (sqrt(v) / sqrt(bc2) + eps)``) and ``tests/test_simulation.py`` checks both
-    paths agree. Returns None (use the generic path) for other optimizers, noise, d != 2, or as soon as
-    Python's float arithmetic raises where numpy would return inf/nan (``math.log(0)``, ``x ** 2`` overflow…).
-    """
-    hyper = optimizer.hyperparams
-    if (optimizer.name not in ("adam", "adamw") or optimizer.uses_oracle or start.shape[1] != 2
-            or (run.noise is not None and run.noise.std > 0) or np.ndim(hyper["lr"])):
-        return None
-    fn = _compiled(surface, "math")
-    if fn is None:
-        return None
-    lr_at = _lr_function(run.schedule)
-    lrs = [float(lr_at(k, hyper["lr"])) for k in range(steps)]
-    b1, b2 = hyper["betas"]
-    eps, wd, amsgrad = hyper["eps"], hyper["weight_decay"], hyper["amsgrad"]
-    decoupled = optimizer.name == "adamw" or hyper.get("decoupled_weight_decay", False)
-    w1, c2 = 1 - b1, 1.0 - b2
-    (cx, cy), (rx, ry), box, tol2 = rules.centre, rules.reach, rules.box, rules.tol2
-    params = tuple(surface.parameters.values())
-    x, y = float(start[0, 0]), float(start[0, 1])
-    m0 = m1 = v0 = v1 = a0 = a1 = 0.0
-    rows = []  # (x, y, f, gx, gy, m0, m1, v0, v1, a0, a1) per point
-    add = rows.append
-    status, k = MAX_STEPS, 0
-    try:
-        while True:
-            f, gx, gy = fn(x, y, *params)
-            add((x, y, f, gx, gy, m0, m1, v0, v1, a0, a1))
-            # the stopping rules of _Rules.__call__, operation for operation
-            total = f + gx + gy
-            if not box:
-                total = total + x + y
-            if not (math.isfinite(total) and abs(x - cx) <= rx and abs(y - cy) <= ry):
-                status = DIVERGED
-                break
-            if gx * gx + gy * gy <= tol2:
-                status = CONVERGED
-                break
-            if k == steps:
-                break
-            lr = lrs[k]
-            k += 1
-            if wd != 0:
-                if decoupled:
-                    x, y = x * (1 - lr * wd), y * (1 - lr * wd)
-                else:
-                    gx, gy = x * wd + gx, y * wd + gy
-            if abs(w1) < 0.5:  # torch.lerp
-                m0, m1 = (gx - m0) * w1 + m0, (gy - m1) * w1 + m1
-            else:
-                m0, m1 = (gx - m0) * (w1 - 1.0) + gx, (gy - m1) * (w1 - 1.0) + gy
-            v0, v1 = gx * c2 * gx + v0 * b2, gy * c2 * gy + v1 * b2
-            bc1, bc2_sqrt = 1 - b1**k, (1 - b2**k) ** 0.5
-            if amsgrad:
-                a0, a1 = (a0 if a0 >= v0 else v0), (a1 if a1 >= v1 else v1)
-                d0, d1 = math.sqrt(a0) / bc2_sqrt + eps, math.sqrt(a1) / bc2_sqrt + eps
-            else:
-                d0, d1 = math.sqrt(v0) / bc2_sqrt + eps, math.sqrt(v1) / bc2_sqrt + eps
-            step = -(lr / bc1)
-            x, y = m0 * step / d0 + x, m1 * step / d1 + y
-    except Exception:  # ZeroDivisionError, OverflowError, math domain errors, complex results, printer gaps
-        return None
-    table = np.array(rows, dtype=float)
-    points, loss, grads = table[:, 0:2].copy(), table[:, 2].copy(), table[:, 3:5].copy()
-    second = table[:, 7:9].copy()
-    internals = {"first_moment": table[:, 5:7].copy(), "second_moment": second}
-    if amsgrad:
-        internals["max_second_moment"] = table[:, 9:11].copy()
-    # step_scale = lr / (sqrt(v_hat) + eps) as optimizers.adam's internals computes it; 0 before any step
-    t = np.arange(1, k + 1, dtype=float)[:, None]
-    v = internals["max_second_moment" if amsgrad else "second_moment"][1:]
-    scale = np.zeros((k + 1, 2))
-    scale[1:] = np.array(lrs[:k])[:, None] / (np.sqrt(v) / (1 - b2**t) ** 0.5 + eps)
-    internals["step_scale"] = scale
-    reason = rules.reason(points[k], float(loss[k]), grads[k]) if status == DIVERGED else ""
-    return Trajectory(
-        run=run, points=points, loss=loss, grads=grads, updates=np.diff(points, axis=0), internals=internals,
-        lrs=np.array(lrs[:k]), status=status, stop_step=k, grad_evals=k + 1,
-        message=_message(status, k, reason))
+        run=run, points=points, loss=loss, grads=grads, updates=np.diff(points, axis=0),
+        internals={key: np.array(v, dtype=np.float64) for key, v in
+                   opt.internals_from_rows(h, np.arange(k + 1), rec_state[: k + 1], d).items()},
+        lrs=lr_table[:k, 0].copy(), status=str(name), stop_step=k, grad_evals=k + 1 + int(rec_evals[0]),
+        message=_message(str(name), k, reason), batch=record)
 
 
 def simulate(preset) -> list[Trajectory]:
@@ -451,118 +404,70 @@ def simulate(preset) -> list[Trajectory]:
 
 def run_batch(surface, optimizer: str, params: Mapping[str, Any], starts, steps: int, *,
               tolerance: float = 1e-8, bounds=None, noise: Noise | None = None, schedule=None,
-              progress: Callable[[float], None] | None = None,
+              batch: Batch | None = None, progress: Callable[[float], None] | None = None,
               cancel: Callable[[], bool] | None = None) -> BatchResult:
     """Move n starts at once for at most ``steps`` steps; return where each stopped and why.
 
     optimizer, params : registry name and torch.optim keyword arguments; ``params["lr"]`` may be an (n,)
         array, one learning rate per start (a learning-rate sweep). starts : (n, d) array.
-    noise : :class:`~explorer.runs.Noise` or None; one (n, d) draw per step, row i for start i.
+    noise : :class:`~explorer.runs.Noise` or None; step k adds row i of the k-th (n, d) draw of one
+        ``default_rng(seed)`` stream to start i's gradient (for n = 1, exactly :func:`simulate_run`'s noise).
     schedule : :class:`~explorer.runs.Schedule`, a callable ``lr_at(k, base_lr)``, or None.
+    batch : :class:`~explorer.runs.Batch` for a surface with data (every start sees the same minibatches).
     progress : called with the fraction done (0..1) about every 1% of the steps and at the end.
     cancel : polled as often as ``progress``; when it returns True, :class:`Cancelled` is raised.
 
-    Memory is O(n), nothing per step: starts move in chunks of :data:`CHUNK` (all steps of one chunk, then
-    the next: the chunk's arrays stay in cache); a stopped start's end is written to the result at once, and
-    a chunk's arrays are compacted to its running starts whenever an eighth of them have stopped. Each step
-    first tries a cheap conservative test (:meth:`_Rules.quick`, a few reductions) and applies the exact
-    per-start rules only when some start may stop, so each start stops exactly where :func:`simulate_run`
-    would stop it. With noise, each chunk draws from its own stream seeded by (seed, chunk index):
-    reproducible for the same starts, though not the same draws as :func:`simulate_run`'s.
+    Each start stops exactly where :func:`simulate_run` would stop it. Memory is O(n): the engine returns to
+    Python after each 1% of the steps with only the running starts' points and optimizer state.
     """
-    starts = np.array(starts, dtype=float, ndmin=2)
+    starts = np.array(starts, dtype=np.float64, ndmin=2)
     n, d = starts.shape
     steps = int(steps)
     if steps < 0:
         raise ValueError(f"steps must be >= 0, got {steps}")
+    ev = _evaluator(surface)
+    if d != ev.ndim:
+        raise ValueError(f"starts have {d} coordinates but the surface has {ev.ndim} variables")
     opt = make_optimizer(optimizer, **params)
-    rules = _Rules(d, tolerance, bounds)
-    with np.errstate(all="ignore"):
-        return _batch(surface, opt, starts, steps, rules, noise, _lr_function(schedule), progress, cancel)
+    tol2, centre, reach, box = _rules(d, tolerance, bounds)
+    h, rows = _optimizer_setup(opt, d, steps)
+    base = opt.hyperparams["lr"]
+    lr_at = _lr_function(schedule)
+    source = _noise(noise, n)
+    batches = _Minibatches(batch, ev.n_rows, ev.reduction) if batch is not None and ev.uses_data else None
+    prog = ev.program("hessian" if opt.needs_hessian else "gradient")
+    params_vec, cols = ev.parameter_vector(), ev.data_columns()
 
-
-def _take(tree, rows: np.ndarray, m: int):
-    """``tree`` (an optimizer state) with every per-start array (leading axis m) cut to ``rows``."""
-    if isinstance(tree, np.ndarray):
-        return tree[rows] if tree.ndim and tree.shape[0] == m else tree
-    if isinstance(tree, tuple) and hasattr(tree, "_fields"):
-        return type(tree)(*(_take(v, rows, m) for v in tree))
-    if isinstance(tree, (tuple, list)):
-        return type(tree)(_take(v, rows, m) for v in tree)
-    if isinstance(tree, dict):
-        return {key: _take(v, rows, m) for key, v in tree.items()}
-    if dataclasses.is_dataclass(tree) and not isinstance(tree, type):
-        return dataclasses.replace(tree, **{f.name: _take(getattr(tree, f.name), rows, m)
-                                            for f in dataclasses.fields(tree) if f.init})
-    return tree
-
-
-CHUNK = 16_384  # starts moved together: small enough to stay in cache and off the page-fault path
-
-
-def _batch(surface, opt, starts, steps, rules, noise_spec, lr_at, progress, cancel) -> BatchResult:
-    n, d = starts.shape
-    out = BatchResult(final=starts.copy(), final_loss=np.full(n, np.nan), status=np.zeros(n, dtype=np.int8),
-                      steps=np.full(n, steps, dtype=np.int64))
-    evaluate = _evaluator(surface)
-    chunks = range(0, n, CHUNK)
-    every = max(1, steps * len(chunks) // 100)  # progress and cancel about every 1% of the work
-    for c, first in enumerate(chunks):
-        noise = noise_spec
-        if noise is not None and len(chunks) > 1:  # one reproducible stream per chunk of starts
-            noise = Noise(noise.std, int(np.random.SeedSequence([noise.seed, c]).generate_state(1)[0]))
-
-        def tick(k, c=c):
-            if (c * steps + k) % every == 0 and k:
-                if cancel is not None and cancel():
-                    raise Cancelled(f"cancelled at step {k} of {steps}")
-                if progress is not None:
-                    progress((c * steps + k) / (steps * len(chunks)))
-
-        _batch_chunk(evaluate, surface, opt, np.arange(first, min(first + CHUNK, n)), starts, steps, rules,
-                     noise, lr_at, tick, out)
+    P = np.ascontiguousarray(starts.T)
+    S = _initial_state(opt, h, rows, n, d, base)
+    who = np.arange(n, dtype=np.int64)
+    status, stop_k = np.zeros(n, dtype=np.int8), np.full(n, steps, dtype=np.int64)
+    final, final_loss = starts.copy(), np.full(n, np.nan)
+    empty1, empty2 = np.zeros(0), np.zeros((0, d))
+    rec_evals = np.zeros(1, dtype=np.int64)
+    chunk = max(1, -(-(steps + 1) // 100))
+    if batches is not None:
+        chunk = min(chunk, batches.chunk_steps())
+    n_live, k0 = n, 0
+    while n_live and k0 <= steps:
+        k1 = min(steps + 1, k0 + chunk)
+        lr_table = _lr_table(lr_at, schedule, base, k0, min(k1, steps), n)
+        noise_tab = source.draw((min(k1, steps) - k0, n, d)) if source is not None and k0 < steps else _NO_NOISE
+        if batches is not None and k0 < steps:
+            orders, b_row, b_offset, b_count, b_scale = batches.plan(k0, min(k1, steps))[:5]
+        else:
+            orders, b_row, b_offset, b_count, b_scale = _NO_ROWS, _NO_STEPS, _NO_STEPS, _NO_STEPS, np.zeros(0)
+        n_live = engine.drive(*prog, params_vec, cols, ev.uses_data, ev.full_scale(),
+                              orders, b_row, b_offset, b_count, np.asarray(b_scale, dtype=np.float64),
+                              opt.kind, h, P, S, who, n_live, k0, k1, steps, lr_table, noise_tab,
+                              tol2, centre, reach, box, status, stop_k, final, final_loss,
+                              False, empty2, empty1, empty2, np.zeros((0, 0)), empty1, empty2, rec_evals)
+        k0 = k1
+        if k0 <= steps and n_live:
+            if cancel is not None and cancel():
+                raise Cancelled(f"cancelled at step {k0} of {steps}")
+            if progress is not None:
+                progress(k0 / (steps + 1))
     if progress is not None:
         progress(1.0)
-    return dataclasses.replace(out, status=_STATUS_NAMES[out.status])
-
-
-def _batch_chunk(evaluate, surface, opt, idx, starts, steps, rules, noise_spec, lr_at, tick, out) -> None:
-    """Move starts[idx]; write each one's end into ``out`` (status as codes) when it stops."""
-    d, first = starts.shape[1], idx[0]
-    p = starts[idx]
-    noise = _noise_source(noise_spec, idx.size)
-    base = _base_lr(opt)
-    per_start_lr = isinstance(base, np.ndarray) and base.ndim > 0
-    oracle = surface if opt.uses_oracle else None
-    state = opt.init(p)
-    live = np.ones(idx.size, dtype=bool)  # working rows still moving
-    for k in range(steps + 1):
-        f, g, pcols, gcols = evaluate(p)
-        gn2 = rules.norm2(gcols)
-        if k < steps and rules.quick(p, f, gcols, gn2):
-            pass  # the common case: no start stops at this point
-        else:
-            bad, conv = rules(pcols, f, gcols, gn2)
-            stopping = bad | conv
-            if k == steps:
-                stopping[:] = True
-            rows = np.flatnonzero(stopping & live)
-            who = idx[rows]
-            out.final[who], out.final_loss[who], out.steps[who] = p[rows], f[rows], k
-            out.status[who] = np.where(bad[rows], _CODE_DIVERGED,
-                                       np.where(conv[rows], _CODE_CONVERGED, _RUNNING))
-            live &= ~stopping
-            n_live = np.count_nonzero(live)
-            if n_live == 0:
-                return
-            # Compact to the running starts' rows; stopped rows left in place would trip quick() each step.
-            if n_live <= 0.875 * live.size:
-                keep = np.flatnonzero(live)
-                p, g, idx, state = p[keep], g[keep], idx[keep], _take(state, keep, live.size)
-                live = np.ones(keep.size, dtype=bool)
-        tick(k)
-        lr = None if base is None else lr_at(k, base)
-        if per_start_lr or np.ndim(lr):
-            lr = np.asarray(lr)[idx]
-        seen = g if noise is None else g + _draw(noise, d)[idx - first]
-        p, state = opt.update(seen, state, p, lr=lr, oracle=oracle)
+    return BatchResult(final=final, final_loss=final_loss, status=_STATUS_NAMES[status], steps=stop_k)

@@ -589,9 +589,11 @@ def eval_points(code, imm, consts, meta, outs, params, P, out):
     regs = np.zeros((n_regs, lanes))
     load_constants(consts, n_inputs, regs, lanes)
     for k in range(params.size):
-        regs[d + k, :] = params[k]
+        for ln in range(lanes):
+            regs[d + k, ln] = params[k]
     for k in range(d + params.size, n_inputs):  # data columns without data: undefined
-        regs[k, :] = np.nan
+        for ln in range(lanes):
+            regs[k, ln] = np.nan
     for s0 in range(0, m, lanes):
         nl = min(lanes, m - s0)
         for j in range(d):
@@ -619,9 +621,11 @@ def reduce_rows(code, imm, outs, regs, p, params, cols, order, start, count, sca
     for k in range(outs.size):
         acc[k] = 0.0
     for j in range(d):
-        regs[j, :] = p[j]
+        for ln in range(lanes):
+            regs[j, ln] = p[j]
     for k in range(n_params):
-        regs[d + k, :] = params[k]
+        for ln in range(lanes):
+            regs[d + k, ln] = params[k]
     for r0 in range(0, count, lanes):
         nl = min(lanes, count - r0)
         for c in range(n_cols):
@@ -655,7 +659,8 @@ def eval_data_points(code, imm, consts, meta, outs, params, P, cols, scale, out)
     order = np.empty(0, dtype=np.int64)
     n = cols.shape[1]
     acc = np.empty(outs.size)
+    zero = m - m  # a runtime int: a literal 0 would compile a second copy of reduce_rows
     for i in range(m):
-        reduce_rows(code, imm, outs, regs, P[i], params, cols, order, 0, n, scale, acc)
+        reduce_rows(code, imm, outs, regs, P[i], params, cols, order, zero, n, scale, acc)
         for k in range(outs.size):
             out[i, k] = acc[k]

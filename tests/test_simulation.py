@@ -9,7 +9,9 @@ import numpy as np
 import pytest
 
 from explorer import simulation
-from explorer.runs import Noise, RunSpec, Schedule
+from explorer.data import Dataset
+from explorer.optimizers import make_optimizer
+from explorer.runs import Batch, Noise, RunSpec, Schedule
 from explorer.schedules import make_schedule
 from explorer.simulation import BatchResult, Cancelled, Trajectory, run_batch, simulate, simulate_run
 from explorer.surface import compile_surface
@@ -152,31 +154,95 @@ def test_simulate_takes_steps_tolerance_and_view_from_the_preset():
     assert good.status == "converged" and np.linalg.norm(good.grads[-1]) <= 1e-6
 
 
-@pytest.mark.parametrize("optimizer, params, schedule", [
-    ("adam", {"lr": 0.05}, None),
-    ("adam", {"lr": 0.02, "betas": (0.8, 0.99), "eps": 1e-6, "weight_decay": 0.1, "amsgrad": True}, None),
-    ("adam", {"lr": 0.05, "weight_decay": 0.05, "decoupled_weight_decay": True},
-     Schedule("cosine", {"T_max": 150})),
-    ("adamw", {"lr": 0.05, "betas": (0.6, 0.9)}, Schedule("step", {"step_size": 50, "gamma": 0.5})),
-])
-def test_the_fast_adam_path_moves_exactly_like_the_generic_one(rosenbrock, monkeypatch, optimizer, params,
-                                                                schedule):
+# One configuration per optimizer family and variant.
+EVERY_OPTIMIZER = [
+    ("sgd", {"lr": 5e-4}), ("sgd", {"lr": 5e-4, "momentum": 0.9, "dampening": 0.1, "weight_decay": 0.01}),
+    ("sgd", {"lr": 5e-4, "momentum": 0.9, "nesterov": True}),
+    ("adagrad", {"lr": 0.1, "lr_decay": 0.01, "initial_accumulator_value": 0.1}),
+    ("rmsprop", {"lr": 0.01, "momentum": 0.5, "centered": True, "weight_decay": 1e-3}),
+    ("adadelta", {"rho": 0.95, "weight_decay": 0.01}),
+    ("adam", {"lr": 0.05}), ("adam", {"lr": 0.02, "betas": (0.8, 0.99), "weight_decay": 0.1, "amsgrad": True}),
+    ("adam", {"lr": 0.05, "weight_decay": 0.05, "decoupled_weight_decay": True}), ("adamw", {"lr": 0.05}),
+    ("nadam", {"lr": 0.02, "weight_decay": 0.1, "decoupled_weight_decay": True}),
+    ("radam", {"lr": 0.05, "weight_decay": 0.01}), ("adamax", {"lr": 0.05, "weight_decay": 0.01}),
+    ("lbfgs", {"history_size": 3}), ("lbfgs", {"line_search_fn": "strong_wolfe", "max_eval": 25}),
+    ("lbfgs", {"line_search_fn": "strong_wolfe"}), ("newton", {"lr": 0.5}), ("lion", {"lr": 0.01}),
+    ("qhm", {"lr": 5e-3, "momentum": 0.9}), ("qhadam", {"lr": 0.05}),
+]
+
+
+class _SameTapeOracle:
+    """The surface's own numbers for an optimizer's update(): f and ∇f from one tape, as the engine uses."""
+
+    def __init__(self, surface):
+        self.ev = surface.evaluator
+
+    def value(self, p):
+        return self.ev.value_and_gradient(p)[0]
+
+    def gradient(self, p):
+        return self.ev.value_and_gradient(p)[1]
+
+    def hessian(self, p):
+        return self.ev.hessian(p)
+
+
+@pytest.mark.parametrize("optimizer, params", EVERY_OPTIMIZER,
+                         ids=[f"{o}-{i}" for i, (o, _) in enumerate(EVERY_OPTIMIZER)])
+def test_a_recorded_run_is_the_optimizer_stepped_by_hand(rosenbrock, optimizer, params):
+    # The engine's compiled loop against the optimizer's own update() fed the surface's gradients step by
+    # step: the same kernels in two orchestrations, so points, internals and learning rates agree exactly
+    # (Newton's engine gradient comes from the Hessian tape: the last bit may differ).
+    schedule = Schedule("cosine", {"T_max": 40}) if optimizer in ("adam", "sgd") else None
     run = RunSpec("racer", optimizer, (-1.5, 2.0), params, schedule=schedule)
-    fast = simulate_run(rosenbrock, run, steps=300, tolerance=1e-4, bounds=VIEW)
-    monkeypatch.setattr(simulation, "_simulate_adam_scalar", lambda *args: None)
-    slow = simulate_run(rosenbrock, run, steps=300, tolerance=1e-4, bounds=VIEW)
-    assert (fast.status, fast.stop_step, fast.grad_evals, fast.message) == (
-        slow.status, slow.stop_step, slow.grad_evals, slow.message)
-    for name in ("points", "loss", "grads", "updates", "lrs"):
-        np.testing.assert_allclose(getattr(fast, name), getattr(slow, name), rtol=1e-12, atol=1e-300,
-                                   err_msg=name)
-    assert fast.internals.keys() == slow.internals.keys()
-    for name, rows in slow.internals.items():
-        np.testing.assert_allclose(fast.internals[name], rows, rtol=1e-12, atol=1e-300, err_msg=name)
+    t = simulate_run(rosenbrock, run, steps=60, tolerance=0, bounds=VIEW)
+    opt = make_optimizer(optimizer, **params)
+    oracle = _SameTapeOracle(rosenbrock)
+    lr_at = make_schedule(schedule)
+    p = np.array([run.start])
+    state = opt.init(p)
+    points, internals, evals = [p[0]], [opt.internals(state)], 1
+    for k in range(t.stop_step):
+        p, state = opt.update(oracle.gradient(p), state, p, lr=lr_at(k, opt.hyperparams["lr"]), oracle=oracle)
+        points.append(p[0])
+        internals.append(opt.internals(state))
+        evals += 1 + int(state.n_evals.sum())
+    exact = optimizer != "newton"
+    check = np.testing.assert_array_equal if exact else (
+        lambda a, b, err_msg="": np.testing.assert_allclose(a, b, rtol=1e-11, atol=1e-300, err_msg=err_msg))
+    check(t.points, np.array(points), err_msg="points")
+    assert t.internals.keys() == internals[0].keys()
+    for name in t.internals:
+        check(t.internals[name], np.array([row[name][0] for row in internals]), err_msg=name)
+    np.testing.assert_array_equal(t.lrs, [lr_at(k, opt.hyperparams["lr"]) for k in range(t.stop_step)])
+    assert t.grad_evals == evals  # one per point plus the line search's
 
 
-def test_the_fast_path_hands_over_where_python_floats_would_raise(monkeypatch):
-    surface = compile_surface("log(x) + y^2")  # math.log(-1) raises where numpy gives nan
+def test_runs_go_through_the_compiled_engine_with_no_fallback(rosenbrock, monkeypatch):
+    calls = []
+    real = simulation.engine.drive
+
+    def spy(*args):
+        calls.append(1)
+        return real(*args)
+
+    monkeypatch.setattr(simulation.engine, "drive", spy)
+    simulate_run(rosenbrock, RunSpec("Adam", "adam", (-1.5, 2.0), {"lr": 0.05}), steps=20)
+    run_batch(rosenbrock, "sgd", {"lr": 1e-4}, np.zeros((3, 2)), 20)
+    assert len(calls) >= 2
+
+    def broken(*args):
+        raise RuntimeError("compiled engine unavailable")
+
+    monkeypatch.setattr(simulation.engine, "drive", broken)
+    for call in (lambda: simulate_run(rosenbrock, RunSpec("Adam", "adam", (-1.5, 2.0)), steps=5),
+                 lambda: run_batch(rosenbrock, "adam", {}, np.zeros((2, 2)), 5)):
+        with pytest.raises(RuntimeError, match="compiled engine unavailable"):
+            call()
+
+
+def test_a_loss_undefined_past_a_boundary_diverges_with_a_message():
+    surface = compile_surface("log(x) + y^2")  # log of a negative number is nan, never an exception
     run = RunSpec("Adam", "adam", (0.05, 1.0), {"lr": 0.1})
     t = simulate_run(surface, run, steps=100)
     assert t.status == "diverged"
@@ -298,3 +364,148 @@ def test_batch_tolerance_zero_and_noise(bowl):
     b = run_batch(bowl, "sgd", {"lr": 0.1}, starts, 10, tolerance=0, noise=Noise(0.1, 7))
     np.testing.assert_array_equal(a.final, b.final)
     assert np.all(a.final != 0) and not np.allclose(a.final[0], a.final[1])
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Data and minibatches (issue 12's semantics, checked against an independent numpy computation)
+
+
+@pytest.fixture(scope="module")
+def regression():
+    rng = np.random.default_rng(11)
+    x = rng.normal(size=10)
+    rows = np.column_stack([x, 1.5 * x - 0.5 + 0.3 * rng.normal(size=10)])
+    data = Dataset(("u", "v"), rows)
+    return {reduction: compile_surface("(w u + b - v)^2", variables=("w", "b"), data=data, reduction=reduction)
+            for reduction in ("mean", "sum")}, rows
+
+
+def _by_hand(rows, batch, steps, lr, start, reduction):
+    """Minibatch SGD on (w u + b - v)^2, written out with numpy: the issue-12 recipe, step by step."""
+    u, v = rows[:, 0], rows[:, 1]
+    n = len(rows)
+    rng = np.random.default_rng(batch.seed)
+    per_epoch = n // batch.size if batch.drop_last else -(-n // batch.size)
+    p = np.array(start, dtype=float)
+    points, batch_loss, batch_grads, used = [p.copy()], [], [], []
+    for k in range(steps):
+        if k % per_epoch == 0:
+            order = rng.permutation(n) if batch.shuffle else np.arange(n)
+        chosen = order[(k % per_epoch) * batch.size:(k % per_epoch + 1) * batch.size]
+        r = p[0] * u[chosen] + p[1] - v[chosen]
+        scale = n if reduction == "sum" else 1.0
+        g = scale * np.array([np.mean(2 * r * u[chosen]), np.mean(2 * r)])
+        batch_loss.append(scale * np.mean(r * r))
+        batch_grads.append(g)
+        used.append(chosen)
+        p = p - lr * g
+        points.append(p.copy())
+    return np.array(points), np.array(batch_loss), np.array(batch_grads), used
+
+
+@pytest.mark.parametrize("batch, reduction", [
+    (Batch(4, shuffle=True, drop_last=False, seed=7), "mean"),
+    (Batch(4, shuffle=True, drop_last=True, seed=3), "mean"),
+    (Batch(3, shuffle=False), "mean"),
+    (Batch(4, seed=5), "sum"),
+    (Batch(1, seed=2), "mean"),
+])
+def test_minibatch_sgd_follows_the_recipe_exactly(regression, batch, reduction):
+    surfaces, rows = regression
+    lr = 0.05 if reduction == "mean" else 0.005
+    run = RunSpec("sgd", "sgd", (0.0, 0.0), {"lr": lr}, batch=batch)
+    t = simulate_run(surfaces[reduction], run, steps=13, tolerance=0)
+    points, loss, grads, used = _by_hand(rows, batch, 13, lr, (0.0, 0.0), reduction)
+    np.testing.assert_allclose(t.points, points, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(t.batch.loss, loss, rtol=1e-12)
+    np.testing.assert_allclose(t.batch.grads, grads, rtol=1e-12, atol=1e-14)
+    for k in range(13):
+        np.testing.assert_array_equal(t.batch.rows(k), used[k])
+    per_epoch = len(rows) // batch.size if batch.drop_last else -(-len(rows) // batch.size)
+    np.testing.assert_array_equal(t.batch.epoch, np.arange(13) // per_epoch)
+    # the trajectory's loss and gradient stay the full-data values
+    np.testing.assert_allclose(t.loss, surfaces[reduction].value(t.points), rtol=1e-12)
+    np.testing.assert_allclose(t.grads, surfaces[reduction].gradient(t.points), rtol=1e-12, atol=1e-14)
+
+
+def test_full_batch_data_runs_have_no_batch_record_and_move_on_the_full_gradient(regression):
+    surfaces, rows = regression
+    t = simulate_run(surfaces["mean"], RunSpec("gd", "sgd", (0.0, 0.0), {"lr": 0.1}), steps=5, tolerance=0)
+    assert t.batch is None
+    np.testing.assert_allclose(t.updates, -0.1 * t.grads[:-1], rtol=1e-13)
+
+
+def test_newton_on_a_minibatch_uses_the_batch_hessian(regression):
+    # One Newton step with lr = 1 on a least-squares loss lands on the batch's own least-squares fit.
+    surfaces, rows = regression
+    batch = Batch(5, seed=4)
+    t = simulate_run(surfaces["mean"], RunSpec("n", "newton", (0.3, -0.2), {"lr": 1.0}, batch=batch), steps=1,
+                     tolerance=0)
+    chosen = t.batch.rows(0)
+    fit, *_ = np.linalg.lstsq(np.column_stack([rows[chosen, 0], np.ones(5)]), rows[chosen, 1], rcond=None)
+    np.testing.assert_allclose(t.points[1], fit, rtol=1e-9)
+
+
+def test_a_line_search_on_a_minibatch_counts_its_evaluations(regression):
+    surfaces, _ = regression
+    run = RunSpec("l", "lbfgs", (0.0, 0.0), {"line_search_fn": "strong_wolfe", "max_eval": 10}, batch=Batch(4))
+    t = simulate_run(surfaces["mean"], run, steps=12, tolerance=0)
+    assert t.grad_evals > t.stop_step + 1 and np.all(np.isfinite(t.points))
+
+
+def test_minibatch_settings_the_data_cannot_satisfy_are_refused(regression):
+    surfaces, _ = regression
+    with pytest.raises(ValueError, match="batch size 20 is larger than the 10 data rows and drop_last is on"):
+        simulate_run(surfaces["mean"], RunSpec("s", "sgd", (0.0, 0.0), batch=Batch(20, drop_last=True)), steps=3)
+    with pytest.raises(ValueError, match="batch size must be an integer >= 1"):
+        simulate_run(surfaces["mean"], RunSpec("s", "sgd", (0.0, 0.0), batch=Batch(0)), steps=3)
+
+
+def test_batch_of_starts_sees_the_same_minibatches_as_single_runs(regression):
+    surfaces, _ = regression
+    starts = np.array([[0.0, 0.0], [1.0, -1.0], [3.0, 2.0]])
+    batch = Batch(3, seed=9)
+    r = run_batch(surfaces["mean"], "adam", {"lr": 0.1}, starts, 40, tolerance=1e-3, batch=batch)
+    for i, start in enumerate(starts):
+        t = simulate_run(surfaces["mean"], RunSpec("", "adam", tuple(start), {"lr": 0.1}, batch=batch), steps=40,
+                         tolerance=1e-3)
+        assert (r.status[i], r.steps[i]) == (t.status, t.stop_step)
+        np.testing.assert_array_equal(r.final[i], t.points[-1])
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Any number of variables, through the same code
+
+
+def test_one_variable_runs_like_two():
+    parabola = compile_surface("x^2", variables=("x",))
+    t = simulate_run(parabola, RunSpec("GD", "sgd", (1.0,), {"lr": 0.25}), steps=500, tolerance=1e-8)
+    assert (t.status, t.stop_step) == ("converged", math.ceil(math.log2(2e8)))
+    assert t.points.shape == (t.stop_step + 1, 1)
+    r = run_batch(parabola, "sgd", {"lr": 0.25}, np.array([[1.0], [-4.0], [0.0]]), 500, tolerance=1e-8)
+    assert r.steps[0] == t.stop_step and r.status.tolist() == ["converged"] * 3 and r.steps[2] == 0
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "lbfgs", "newton", "rmsprop"])
+def test_ten_variables_batch_matches_single_runs(optimizer):
+    names = tuple(f"x{i}" for i in range(1, 11))
+    text = " + ".join(f"{i} (x{i} - {i / 10})^2" for i in range(1, 11)) + " + x1 x2"
+    surface = compile_surface(text, variables=names)
+    starts = np.random.default_rng(0).uniform(-1, 1, (4, 10))
+    bounds = [(-2.0, 2.0)] * 10
+    r = run_batch(surface, optimizer, {"lr": 0.05} if optimizer in ("adam", "rmsprop") else {}, starts, 80,
+                  tolerance=1e-6, bounds=bounds)
+    for i, start in enumerate(starts):
+        params = {"lr": 0.05} if optimizer in ("adam", "rmsprop") else {}
+        t = simulate_run(surface, RunSpec("", optimizer, tuple(start), params), steps=80, tolerance=1e-6,
+                         bounds=bounds)
+        assert (r.status[i], r.steps[i]) == (t.status, t.stop_step)
+        np.testing.assert_array_equal(r.final[i], t.points[-1])
+        assert t.points.shape[1] == 10 and all(v.shape[1] == 10 for v in t.internals.values())
+
+
+def test_noise_in_a_batch_of_one_is_the_single_runs_noise(bowl):
+    noise = Noise(0.3, 5)
+    r = run_batch(bowl, "sgd", {"lr": 0.1}, np.ones((1, 2)), 30, tolerance=0, noise=noise)
+    t = simulate_run(bowl, RunSpec("", "sgd", (1.0, 1.0), {"lr": 0.1}, noise=noise), steps=30, tolerance=0)
+    np.testing.assert_array_equal(r.final[0], t.points[-1])

@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
+import math
 
 import numpy as np
 
+from explorer.compiled import kernel
+
 from . import _validate as check
-from ._base import Optimizer, coupled_decay, ema_square
-
-
-class AdadeltaState(NamedTuple):
-    count: int
-    square_avg: np.ndarray     # (n, d) v_t, running average of g^2
-    acc_delta: np.ndarray      # (n, d) u_t, running average of squared updates
-    ratio: np.ndarray | None   # (n, d) sqrt(u_{t-1} + eps) / sqrt(v_t + eps) of the last step
-    lr: float | np.ndarray
+from ._base import ADADELTA, Optimizer, make
+from ._ops import coupled, ema_square
 
 
 def adadelta(lr=1.0, rho=0.9, eps=1e-6, weight_decay=0.0) -> Optimizer:
@@ -30,34 +25,42 @@ def adadelta(lr=1.0, rho=0.9, eps=1e-6, weight_decay=0.0) -> Optimizer:
         theta_t <- theta_{t-1} - lr * Delta x_t
 
     torch adds an ``lr`` (default 1.0, i.e. Zeiler's original rule) in front of the update.
+    State rows: lr, then v, u and the last ratio sqrt(u_{t-1} + eps) / sqrt(v_t + eps) (d rows each).
     """
     lr = check.learning_rate(lr)
     hyper = dict(lr=lr, rho=check.in_range("rho", rho, 0.0, 1.0, high_inclusive=True),
                  eps=check.at_least("eps", eps), weight_decay=check.at_least("weight_decay", weight_decay))
-    rho, eps, weight_decay = hyper["rho"], hyper["eps"], hyper["weight_decay"]
+    return make("adadelta", hyper, ADADELTA, [hyper["rho"], hyper["eps"], hyper["weight_decay"]], _rows, _internals)
 
-    def init(params):
-        zeros = np.zeros(np.shape(params))
-        return AdadeltaState(0, zeros, zeros, None, lr)
 
-    def update(grad, state, params, *, lr=None, oracle=None):
-        step_lr = check.step_lr(lr, hyper["lr"], params.shape[0])
-        with np.errstate(all="ignore"):
-            g = coupled_decay(grad, params, weight_decay)
-            square_avg = ema_square(state.square_avg, g, rho)
-            std = square_avg + eps
-            np.sqrt(std, out=std)
-            ratio = state.acc_delta + eps
-            np.sqrt(ratio, out=ratio)
-            ratio /= std
-            delta = ratio * g
-            acc_delta = ema_square(state.acc_delta, delta, rho)
-            new = np.multiply(delta, -step_lr)
-            new += params
-        return new, AdadeltaState(state.count + 1, square_avg, acc_delta, ratio, step_lr)
+def _rows(d):
+    return 1 + 3 * d
 
-    def internals(state):
-        scale = state.lr * state.ratio if state.ratio is not None else np.zeros_like(state.square_avg)
-        return {"second_moment": state.square_avg, "delta_average": state.acc_delta, "step_scale": scale}
 
-    return Optimizer("adadelta", hyper, init, update, internals)
+def _internals(h, count, R, d):
+    """v_t, u_t, and lr * sqrt(u_{t-1} + eps) / sqrt(v_t + eps), the multiplier applied to g_t."""
+    scale = np.where(np.asarray(count)[..., None] > 0, R[..., :1] * R[..., 1 + 2 * d:1 + 3 * d], 0.0)
+    return {"second_moment": R[..., 1:1 + d], "delta_average": R[..., 1 + d:1 + 2 * d], "step_scale": scale}
+
+
+@kernel
+def adadelta_step(h, t, lr, P, S, G, s0, nl):
+    rho, eps, weight_decay = h[0], h[1], h[2]
+    d = P.shape[0]
+    for j in range(d):
+        p = P[j, s0:s0 + nl]
+        square_avg = S[1 + j, s0:s0 + nl]
+        acc_delta = S[1 + d + j, s0:s0 + nl]
+        ratio = S[1 + 2 * d + j, s0:s0 + nl]
+        g = G[j]
+        for q in range(nl):
+            gq = coupled(g[q], p[q], weight_decay)
+            sa = ema_square(square_avg[q], gq, rho)
+            square_avg[q] = sa
+            r = math.sqrt(acc_delta[q] + eps) / math.sqrt(sa + eps)
+            ratio[q] = r
+            delta = r * gq
+            acc_delta[q] = ema_square(acc_delta[q], delta, rho)
+            p[q] = delta * (-lr[q]) + p[q]
+    for q in range(nl):
+        S[0, s0 + q] = lr[q]

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
+import math
 
 import numpy as np
 
+from explorer.compiled import kernel
+
 from . import _validate as check
-from ._base import Optimizer, coupled_decay
-
-
-class AdagradState(NamedTuple):
-    count: int
-    sum: np.ndarray              # (n, d) running sum of squared gradients
-    lr: float | np.ndarray       # the decayed lr (clr) of the last step
+from ._base import ADAGRAD, Optimizer, make
+from ._ops import coupled
 
 
 def adagrad(lr=1e-2, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0.0, eps=1e-10) -> Optimizer:
@@ -25,6 +22,8 @@ def adagrad(lr=1e-2, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0
         clr <- lr / (1 + (t - 1) * lr_decay)
         s_t <- s_{t-1} + g_t^2                                  (s_0 = initial_accumulator_value)
         theta_t <- theta_{t-1} - clr * g_t / (sqrt(s_t) + eps)
+
+    State rows: the last clr, then the sum s (d rows).
     """
     lr = check.learning_rate(lr)
     hyper = dict(lr=lr, lr_decay=check.at_least("lr_decay", lr_decay),
@@ -32,29 +31,38 @@ def adagrad(lr=1e-2, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0
                  initial_accumulator_value=check.at_least("initial_accumulator_value",
                                                           initial_accumulator_value),
                  eps=check.at_least("eps", eps))
-    lr_decay, weight_decay, eps = hyper["lr_decay"], hyper["weight_decay"], hyper["eps"]
+    h = [hyper["lr_decay"], hyper["weight_decay"], hyper["initial_accumulator_value"], hyper["eps"]]
+    return make("adagrad", hyper, ADAGRAD, h, _rows, _internals, init=_init)
 
-    def init(params):
-        return AdagradState(0, np.full(np.shape(params), hyper["initial_accumulator_value"]), lr)
 
-    def update(grad, state, params, *, lr=None, oracle=None):
-        step_lr = check.step_lr(lr, hyper["lr"], params.shape[0])
-        step = state.count + 1
-        with np.errstate(all="ignore"):
-            g = coupled_decay(grad, params, weight_decay)
-            clr = step_lr / (1 + (step - 1) * lr_decay)
-            total = np.multiply(g, g)
-            total += state.sum
-            std = np.sqrt(total)
-            std += eps
-            new = np.multiply(g, -clr)
-            new /= std
-            new += params
-        return new, AdagradState(step, total, clr)
+def _rows(d):
+    return 1 + d
 
-    def internals(state):
-        with np.errstate(all="ignore"):
-            scale = state.lr / (np.sqrt(state.sum) + eps) if state.count else np.zeros_like(state.sum)
-        return {"second_moment": state.sum, "step_scale": scale}
 
-    return Optimizer("adagrad", hyper, init, update, internals)
+def _init(h, S, d):
+    S[1:1 + d] = h[2]  # initial_accumulator_value
+
+
+def _internals(h, count, R, d):
+    """s_t, and clr / (sqrt(s_t) + eps), the multiplier applied to g_t (0 before the first step)."""
+    total = R[..., 1:1 + d]
+    with np.errstate(all="ignore"):
+        scale = np.where(np.asarray(count)[..., None] > 0, R[..., :1] / (np.sqrt(total) + h[3]), 0.0)
+    return {"second_moment": total, "step_scale": scale}
+
+
+@kernel
+def adagrad_step(h, t, lr, P, S, G, s0, nl):
+    lr_decay, weight_decay, eps = h[0], h[1], h[3]
+    clr = S[0, s0:s0 + nl]
+    for q in range(nl):
+        clr[q] = lr[q] / (1 + (t - 1) * lr_decay)
+    for j in range(P.shape[0]):
+        p = P[j, s0:s0 + nl]
+        total = S[1 + j, s0:s0 + nl]
+        g = G[j]
+        for q in range(nl):
+            gq = coupled(g[q], p[q], weight_decay)
+            s = gq * gq + total[q]
+            total[q] = s
+            p[q] = gq * (-clr[q]) / (math.sqrt(s) + eps) + p[q]

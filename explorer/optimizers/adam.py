@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
+import math
 
 import numpy as np
 
+from explorer.compiled import kernel
+
 from . import _validate as check
-from ._base import Optimizer, coupled_decay, ema_square, lerp
-
-
-class AdamState(NamedTuple):
-    count: int                          # t, steps taken
-    exp_avg: np.ndarray                 # (n, d) m_t
-    exp_avg_sq: np.ndarray              # (n, d) v_t
-    max_exp_avg_sq: np.ndarray | None   # (n, d) max_{k <= t} v_k (amsgrad only)
-    lr: float | np.ndarray              # lr of the last step
+from ._base import ADAM, Optimizer, make
+from ._ops import coupled, ema_square, half, lerp, maximum
 
 
 def _adam(name, lr, betas, eps, weight_decay, amsgrad, decoupled_weight_decay) -> Optimizer:
@@ -26,51 +21,8 @@ def _adam(name, lr, betas, eps, weight_decay, amsgrad, decoupled_weight_decay) -
                  amsgrad=check.flag("amsgrad", amsgrad))
     if name == "adam":
         hyper["decoupled_weight_decay"] = check.flag("decoupled_weight_decay", decoupled_weight_decay)
-    eps, weight_decay, amsgrad = hyper["eps"], hyper["weight_decay"], hyper["amsgrad"]
-
-    def init(params):
-        zeros = np.zeros(np.shape(params))
-        return AdamState(0, zeros, zeros, zeros if amsgrad else None, lr)
-
-    def update(grad, state, params, *, lr=None, oracle=None):
-        step_lr = check.step_lr(lr, hyper["lr"], params.shape[0])
-        step = state.count + 1
-        with np.errstate(all="ignore"):
-            if weight_decay != 0 and decoupled_weight_decay:
-                params = params * (1 - step_lr * weight_decay)
-                g = grad
-            else:
-                g = coupled_decay(grad, params, weight_decay)
-            exp_avg = lerp(state.exp_avg, g, 1 - beta1)
-            exp_avg_sq = ema_square(state.exp_avg_sq, g, beta2)
-            bias_correction1 = 1 - beta1**step
-            bias_correction2_sqrt = (1 - beta2**step) ** 0.5
-            max_sq = None
-            if amsgrad:
-                max_sq = np.maximum(state.max_exp_avg_sq, exp_avg_sq)
-                denom = np.sqrt(max_sq)
-            else:
-                denom = np.sqrt(exp_avg_sq)
-            denom /= bias_correction2_sqrt
-            denom += eps
-            new = np.multiply(exp_avg, -(step_lr / bias_correction1))
-            new /= denom
-            new += params
-        return new, AdamState(step, exp_avg, exp_avg_sq, max_sq, step_lr)
-
-    def internals(state):
-        out = {"first_moment": state.exp_avg, "second_moment": state.exp_avg_sq}
-        if amsgrad:
-            out["max_second_moment"] = state.max_exp_avg_sq
-        if state.count == 0:
-            out["step_scale"] = np.zeros_like(state.exp_avg)
-            return out
-        v = state.max_exp_avg_sq if amsgrad else state.exp_avg_sq
-        with np.errstate(all="ignore"):  # lr / (sqrt(v_hat) + eps), the multiplier applied to m_hat
-            out["step_scale"] = state.lr / (np.sqrt(v) / (1 - beta2**state.count) ** 0.5 + eps)
-        return out
-
-    return Optimizer(name, hyper, init, update, internals)
+    h = [beta1, beta2, hyper["eps"], hyper["weight_decay"], float(hyper["amsgrad"]), float(decoupled_weight_decay)]
+    return make(name, hyper, ADAM, h, _rows, _internals)
 
 
 def adam(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False,
@@ -90,6 +42,7 @@ def adam(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False,
     Evaluated in torch's order,
     ``theta - (lr / (1 - beta1^t)) * m_t / (sqrt(v_t) / sqrt(1 - beta2^t) + eps)``,
     i.e. eps is added to the bias-corrected sqrt(v^_t). The AMSGrad maximum is of the raw v_t.
+    State rows: lr, sqrt(1 - beta2^t), then m, v and v^max (d rows each).
     """
     return _adam("adam", lr, betas, eps, weight_decay, amsgrad, decoupled_weight_decay)
 
@@ -101,3 +54,60 @@ def adamw(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=Fals
     on the raw gradient (see :func:`adam`). torch's default weight_decay here is 1e-2.
     """
     return _adam("adamw", lr, betas, eps, weight_decay, amsgrad, True)
+
+
+def _rows(d):
+    return 2 + 3 * d
+
+
+def _internals(h, count, R, d):
+    """m_t, v_t (and v^max_t), and lr / (sqrt(v^_t) + eps), the multiplier applied to m^_t."""
+    v = R[..., 2 + (2 if h[4] else 1) * d:2 + (3 if h[4] else 2) * d]
+    with np.errstate(all="ignore"):
+        scale = np.where(np.asarray(count)[..., None] > 0, R[..., :1] / (np.sqrt(v) / R[..., 1:2] + h[2]), 0.0)
+    out = {"first_moment": R[..., 2:2 + d], "second_moment": R[..., 2 + d:2 + 2 * d]}
+    if h[4]:
+        out["max_second_moment"] = R[..., 2 + 2 * d:2 + 3 * d]
+    out["step_scale"] = scale
+    return out
+
+
+@kernel
+def adam_coefs(h, t, c):
+    beta1, beta2 = h[0], h[1]
+    step = float(t)
+    c[0] = 1 - beta1**step                      # bias_correction1
+    c[1] = (1 - beta2**step) ** half(step)      # bias_correction2_sqrt
+
+
+@kernel
+def adam_step(h, c, lr, P, S, G, s0, nl):
+    beta1, beta2, eps, weight_decay, amsgrad, decoupled = h[0], h[1], h[2], h[3], h[4] != 0, h[5] != 0
+    bias_correction1, bias_correction2_sqrt = c[0], c[1]
+    w = 1 - beta1
+    d = P.shape[0]
+    for j in range(d):
+        p = P[j, s0:s0 + nl]
+        exp_avg = S[2 + j, s0:s0 + nl]
+        exp_avg_sq = S[2 + d + j, s0:s0 + nl]
+        max_sq = S[2 + 2 * d + j, s0:s0 + nl]
+        g = G[j]
+        for q in range(nl):
+            pq = p[q]
+            if weight_decay != 0 and decoupled:
+                pq = pq * (1 - lr[q] * weight_decay)
+                gq = g[q]
+            else:
+                gq = coupled(g[q], pq, weight_decay)
+            m = lerp(exp_avg[q], gq, w)
+            v = ema_square(exp_avg_sq[q], gq, beta2)
+            exp_avg[q] = m
+            exp_avg_sq[q] = v
+            if amsgrad:
+                v = maximum(max_sq[q], v)
+                max_sq[q] = v
+            denom = math.sqrt(v) / bias_correction2_sqrt + eps
+            p[q] = m * (-(lr[q] / bias_correction1)) / denom + pq
+    for q in range(nl):
+        S[0, s0 + q] = lr[q]
+        S[1, s0 + q] = bias_correction2_sqrt

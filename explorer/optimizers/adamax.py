@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 import numpy as np
 
+from explorer.compiled import kernel
+
 from . import _validate as check
-from ._base import Optimizer, coupled_decay, lerp
-
-
-class AdamaxState(NamedTuple):
-    count: int
-    exp_avg: np.ndarray   # (n, d) m_t
-    exp_inf: np.ndarray   # (n, d) u_t, the exponentially weighted infinity norm
-    lr: float | np.ndarray
+from ._base import ADAMAX, Optimizer, make
+from ._ops import coupled, lerp, maximum
 
 
 def adamax(lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0) -> Optimizer:
@@ -26,35 +20,49 @@ def adamax(lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0) -> Optimizer
         m_t <- beta1 m_{t-1} + (1 - beta1) g_t
         u_t <- max(beta2 u_{t-1}, |g_t| + eps)             (torch puts eps inside the max)
         theta_t <- theta_{t-1} - lr / (1 - beta1^t) * m_t / u_t
+
+    State rows: lr, then m and u (d rows each).
     """
     lr = check.learning_rate(lr)
     beta1, beta2 = check.pair("betas", betas)
     hyper = dict(lr=lr, betas=(beta1, beta2), eps=check.at_least("eps", eps),
                  weight_decay=check.at_least("weight_decay", weight_decay))
-    eps, weight_decay = hyper["eps"], hyper["weight_decay"]
+    return make("adamax", hyper, ADAMAX, [beta1, beta2, hyper["eps"], hyper["weight_decay"]], _rows, _internals)
 
-    def init(params):
-        zeros = np.zeros(np.shape(params))
-        return AdamaxState(0, zeros, zeros, lr)
 
-    def update(grad, state, params, *, lr=None, oracle=None):
-        step_lr = check.step_lr(lr, hyper["lr"], params.shape[0])
-        step = state.count + 1
-        with np.errstate(all="ignore"):
-            g = coupled_decay(grad, params, weight_decay)
-            exp_avg = lerp(state.exp_avg, g, 1 - beta1)
-            norm = np.abs(g)
-            norm += eps
-            exp_inf = np.maximum(state.exp_inf * beta2, norm, out=norm)
-            new = np.multiply(exp_avg, -(step_lr / (1 - beta1 ** float(step))))
-            new /= exp_inf
-            new += params
-        return new, AdamaxState(step, exp_avg, exp_inf, step_lr)
+def _rows(d):
+    return 1 + 2 * d
 
-    def internals(state):
-        out = {"first_moment": state.exp_avg, "second_moment": state.exp_inf}
-        with np.errstate(all="ignore"):  # lr / u_t, the multiplier applied to m^_t
-            out["step_scale"] = state.lr / state.exp_inf if state.count else np.zeros_like(state.exp_avg)
-        return out
 
-    return Optimizer("adamax", hyper, init, update, internals)
+def _internals(h, count, R, d):
+    """m_t, u_t, and lr / u_t, the multiplier applied to m^_t."""
+    u = R[..., 1 + d:1 + 2 * d]
+    with np.errstate(all="ignore"):
+        scale = np.where(np.asarray(count)[..., None] > 0, R[..., :1] / u, 0.0)
+    return {"first_moment": R[..., 1:1 + d], "second_moment": u, "step_scale": scale}
+
+
+@kernel
+def adamax_coefs(h, t, c):
+    c[0] = 1 - h[0] ** float(t)
+
+
+@kernel
+def adamax_step(h, c, lr, P, S, G, s0, nl):
+    beta1, beta2, eps, weight_decay = h[0], h[1], h[2], h[3]
+    bias_correction = c[0]
+    d = P.shape[0]
+    for j in range(d):
+        p = P[j, s0:s0 + nl]
+        exp_avg = S[1 + j, s0:s0 + nl]
+        exp_inf = S[1 + d + j, s0:s0 + nl]
+        g = G[j]
+        for q in range(nl):
+            gq = coupled(g[q], p[q], weight_decay)
+            m = lerp(exp_avg[q], gq, 1 - beta1)
+            u = maximum(exp_inf[q] * beta2, abs(gq) + eps)
+            exp_avg[q] = m
+            exp_inf[q] = u
+            p[q] = m * (-(lr[q] / bias_correction)) / u + p[q]
+    for q in range(nl):
+        S[0, s0 + q] = lr[q]

@@ -1,35 +1,19 @@
-"""L-BFGS taking one iteration per step, torch.optim.LBFGS(max_iter=1) semantics, vectorised over starts."""
+"""L-BFGS taking one iteration per step, torch.optim.LBFGS(max_iter=1) semantics, compiled per start."""
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 import numpy as np
 
+from explorer.compiled import kernel
+
 from . import _validate as check
-from ._base import Optimizer
-from ._wolfe import strong_wolfe
+from ._base import LBFGS, Optimizer, make
 
-
-class LBFGSState(NamedTuple):
-    n_iter: np.ndarray          # (n,) int   iterations taken (torch's state["n_iter"]; early returns keep it)
-    d: np.ndarray               # (n, d)     last search direction
-    t: np.ndarray               # (n,)       last step length along d
-    old_dirs: np.ndarray        # (n, m', d) y_k = g_{k+1} - g_k, oldest first (m' <= history_size grows)
-    old_stps: np.ndarray        # (n, m', d) s_k = t_k d_k
-    ro: np.ndarray              # (n, m')    1 / (y_k . s_k)
-    hist_len: np.ndarray        # (n,) int   valid history entries per start
-    H_diag: np.ndarray          # (n,)       initial inverse-Hessian scale gamma = s.y / y.y
-    prev_flat_grad: np.ndarray  # (n, d)
-    n_evals: np.ndarray         # (n,) int   extra gradient evaluations of the last step (line search)
-
-
-def _rowdot(a, b):
-    """Row-wise dot product of (n, d) arrays, summed in index order (as torch.dot on a 2-vector)."""
-    total = a[..., 0] * b[..., 0]
-    for j in range(1, a.shape[-1]):
-        total = total + a[..., j] * b[..., j]
-    return total
+# Rows of the per-start state (the history follows them; see _rows).
+LR, N_ITER, T, HIST_LEN, HIST_START, H_DIAG, MOVED, HEAD = range(8)
+# Slots of h: tolerance_grad, tolerance_change, history_size, capacity (history entries stored), line search
+# on (1.0) or off, max_ls (= max_eval - 1).
+TOL_GRAD, TOL_CHANGE, HISTORY, CAPACITY, LINE_SEARCH, MAX_LS = range(6)
 
 
 def lbfgs(lr=1.0, history_size=100, tolerance_grad=1e-7, tolerance_change=1e-9, line_search_fn=None,
@@ -49,14 +33,14 @@ def lbfgs(lr=1.0, history_size=100, tolerance_grad=1e-7, tolerance_change=1e-9, 
     4. stops without moving if g.d > -tolerance_change (the direction state is still stored, as in torch);
     5. moves theta <- theta + t d, or, with ``line_search_fn="strong_wolfe"``, runs torch's strong-Wolfe
        search from t with at most ``max_eval - 1`` evaluations (c1 = 1e-4, c2 = 0.9) and moves by the t it
-       returns.
+       returns (:mod:`explorer.optimizers._wolfe`).
 
     torch's default ``max_eval`` is ``max_iter * 5 // 4`` = 1 for max_iter=1, which leaves the search one
     trial point: it accepts t if f(theta + t d) < f(theta) and otherwise stays put (t = 0; the next step
     retries the same point, so the start stops for good). Pass e.g. ``max_eval=25`` for a real line search.
     Extra value/gradient evaluations are reported per start in ``state.n_evals``; the line search needs
-    ``oracle`` (``.value``/``.gradient`` on (k, d) arrays) and runs one start at a time unless max_eval = 1.
-    Memory: history takes n x history_size x d x 16 bytes.
+    ``oracle`` (``.value``/``.gradient`` on (k, d) arrays). The history is a ring of ``history_size``
+    entries: memory n x history_size x (2d + 1) x 8 bytes.
     """
     lr = check.learning_rate(lr)
     history_size = check.integer("history_size", history_size, 1)
@@ -67,110 +51,169 @@ def lbfgs(lr=1.0, history_size=100, tolerance_grad=1e-7, tolerance_change=1e-9, 
     max_eval = 1 * 5 // 4 if max_eval is None else check.integer("max_eval", max_eval, 1)
     hyper = dict(lr=lr, history_size=history_size, tolerance_grad=tolerance_grad,
                  tolerance_change=tolerance_change, line_search_fn=line_search_fn, max_eval=max_eval)
-
-    def init(params):
-        n, dim = np.shape(params)
-        return LBFGSState(np.zeros(n, dtype=np.int64), np.zeros((n, dim)), np.zeros(n), np.zeros((n, 0, dim)),
-                          np.zeros((n, 0, dim)), np.zeros((n, 0)), np.zeros(n, dtype=np.int64), np.ones(n),
-                          np.zeros((n, dim)), np.zeros(n, dtype=np.int64))
-
-    def update(grad, state, params, *, lr=None, oracle=None):
-        n = params.shape[0]
-        step_lr = np.broadcast_to(check.step_lr(lr, hyper["lr"], n), (n, 1))[:, 0]
-        with np.errstate(all="ignore"):
-            return _step(np.asarray(grad, dtype=np.float64), state, params, step_lr, oracle)
-
-    def _step(g, st, params, step_lr, oracle):
-        act = ~(np.max(np.abs(g), axis=1) <= tolerance_grad)
-        n_iter = st.n_iter + act
-        first = act & (n_iter == 1)
-        later = act & (n_iter > 1)
-        old_dirs, old_stps, ro, hist_len, h_diag = st.old_dirs, st.old_stps, st.ro, st.hist_len, st.H_diag
-        d = st.d
-        if later.any():
-            y = g - st.prev_flat_grad
-            s = st.d * st.t[:, None]
-            ys = _rowdot(y, s)
-            push = later & (ys > 1e-10)
-            if push.any():
-                old_dirs, old_stps, ro, hist_len = _push(st, push, y, s, ys)
-                h_diag = np.where(push, ys / _rowdot(y, y), h_diag)
-            d = np.where(later[:, None], _two_loop(g, old_dirs, old_stps, ro, hist_len, h_diag, later), d)
-        if first.any():
-            d = np.where(first[:, None], -g, d)
-            hist_len = np.where(first, 0, hist_len)
-            h_diag = np.where(first, 1.0, h_diag)
-        prev = np.where(act[:, None], g, st.prev_flat_grad)
-        inv_l1 = 1.0 / np.abs(g).sum(axis=1)
-        t = np.where(first, np.where(inv_l1 < 1.0, inv_l1, 1.0) * step_lr, np.where(act, step_lr, st.t))
-        move = act & ~(_rowdot(g, d) > -tolerance_change)
-        n_evals = np.zeros(params.shape[0], dtype=np.int64)
-        if line_search_fn is not None and move.any():
-            t = t.copy()
-            _line_search(oracle, params, g, d, t, move, n_evals)
-        new = np.where(move[:, None], params + t[:, None] * d, params)
-        return new, LBFGSState(n_iter, d, t, old_dirs, old_stps, ro, hist_len, h_diag, prev, n_evals)
-
-    def _line_search(oracle, params, g, d, t, move, n_evals):
-        if oracle is None:
-            raise ValueError("lbfgs with line_search_fn='strong_wolfe' needs oracle= (value and gradient)")
-        rows = np.flatnonzero(move)
-        f = np.asarray(oracle.value(params[rows]), dtype=np.float64)
-        gtd = _rowdot(g[rows], d[rows])
-        if max_eval - 1 == 0:
-            # No room to iterate: torch evaluates the first trial point and keeps the lower of f(0), f(t).
-            f_new = np.asarray(oracle.value(params[rows] + t[rows, None] * d[rows]), dtype=np.float64)
-            t[rows] = np.where(f <= f_new, 0.0, t[rows])
-            n_evals[rows] = 1
-            return
-
-        def obj_func(x, step, direction):
-            xt = (x + step * direction)[None, :]
-            return np.float64(oracle.value(xt)[0]), np.asarray(oracle.gradient(xt)[0], dtype=np.float64)
-
-        for k, i in enumerate(rows):
-            _, _, t[i], n_evals[i] = strong_wolfe(obj_func, params[i], t[i], d[i], f[k], g[i], gtd[k],
-                                                  tolerance_change=tolerance_change, max_ls=max_eval - 1)
-
-    def _push(st, push, y, s, ys):
-        n, cap, dim = st.old_dirs.shape
-        full = push & (st.hist_len == history_size)
-        pos = np.where(full, history_size - 1, st.hist_len)
-        need = int(pos[push].max()) + 1
-        new_cap = cap if need <= cap else min(history_size, max(need, 2 * cap, 4))
-        old_dirs = np.zeros((n, new_cap, dim))
-        old_stps = np.zeros((n, new_cap, dim))
-        ro = np.zeros((n, new_cap))
-        old_dirs[:, :cap], old_stps[:, :cap], ro[:, :cap] = st.old_dirs, st.old_stps, st.ro
-        if full.any():  # drop the oldest entry (torch: list.pop(0))
-            old_dirs[full, :-1] = old_dirs[full, 1:]
-            old_stps[full, :-1] = old_stps[full, 1:]
-            ro[full, :-1] = ro[full, 1:]
-        rows = np.flatnonzero(push)
-        old_dirs[rows, pos[rows]] = y[rows]
-        old_stps[rows, pos[rows]] = s[rows]
-        ro[rows, pos[rows]] = 1.0 / ys[rows]
-        hist_len = np.where(push, np.minimum(st.hist_len + 1, history_size), st.hist_len)
-        return old_dirs, old_stps, ro, hist_len
-
-    def internals(state):
-        return {"direction": state.d, "step_scale": np.repeat(state.t[:, None], state.d.shape[1], axis=1)}
-
-    return Optimizer("lbfgs", hyper, init, update, internals, uses_oracle=line_search_fn is not None)
+    h = [tolerance_grad, tolerance_change, history_size, history_size, float(line_search_fn is not None),
+         max_eval - 1]
+    return make("lbfgs", hyper, LBFGS, h, lambda d: rows(d, history_size), _internals, init=_init,
+                display_rows=lambda d: HEAD + d, uses_oracle=line_search_fn is not None)
 
 
-def _two_loop(g, old_dirs, old_stps, ro, hist_len, h_diag, rows):
-    """d = -H g by the L-BFGS two-loop recursion over each start's valid history entries."""
-    q = -g
-    count = int(hist_len[rows].max()) if rows.any() else 0
-    al = np.zeros((g.shape[0], max(count, 1)))
-    for i in range(count - 1, -1, -1):
-        valid = (rows & (i < hist_len))[:, None]
-        al[:, i] = _rowdot(old_stps[:, i], q) * ro[:, i]
-        q = np.where(valid, q + (-al[:, i])[:, None] * old_dirs[:, i], q)
-    r = q * h_diag[:, None]
-    for i in range(count):
-        valid = (rows & (i < hist_len))[:, None]
-        be_i = _rowdot(old_dirs[:, i], r) * ro[:, i]
-        r = np.where(valid, r + (al[:, i] - be_i)[:, None] * old_stps[:, i], r)
-    return r
+def rows(d: int, capacity: int) -> int:
+    """State rows for d variables and ``capacity`` history entries."""
+    return HEAD + 2 * d + capacity * (2 * d + 1)
+
+
+def _init(h, S, d):
+    S[H_DIAG] = 1.0
+
+
+def _internals(h, count, R, d):
+    """The last search direction d and its step length t."""
+    return {"direction": R[..., HEAD:HEAD + d], "step_scale": np.repeat(R[..., T:T + 1], d, axis=-1)}
+
+
+@kernel
+def _offsets(d, capacity):
+    """First rows of: direction, prev_flat_grad, ro (capacity), old_dirs (capacity x d), old_stps."""
+    direction = HEAD
+    prev = direction + d
+    ro = prev + d
+    dirs = ro + capacity
+    stps = dirs + capacity * d
+    return direction, prev, ro, dirs, stps
+
+
+@kernel
+def lbfgs_dot(a, b):
+    """torch.dot of two vectors, summed in index order."""
+    total = a[0] * b[0]
+    for j in range(1, a.size):
+        total = total + a[j] * b[j]
+    return total
+
+
+@kernel
+def lbfgs_direction(h, lr, S, G, c, q, al):
+    """Steps 1–4 for the start in column c of S, its gradient in column q of G; al : scratch (capacity,).
+
+    Returns (move, g.d). Leaves t and d in the state for :func:`lbfgs_move` (or the line search).
+    """
+    d = G.shape[0]
+    tol_grad, tol_change, capacity = h[TOL_GRAD], h[TOL_CHANGE], int(h[CAPACITY])
+    o_dir, o_prev, o_ro, o_dirs, o_stps = _offsets(d, capacity)
+    biggest = 0.0
+    for j in range(d):
+        a = abs(G[j, q])
+        if a != a or a > biggest:
+            biggest = a
+            if a != a:
+                break
+    act = not (biggest <= tol_grad)
+    S[MOVED, c] = 0.0
+    if not act:
+        return False, 0.0
+    n_iter = S[N_ITER, c] + 1.0
+    S[N_ITER, c] = n_iter
+    if n_iter == 1.0:
+        for j in range(d):
+            S[o_dir + j, c] = -G[j, q]
+        S[HIST_LEN, c] = 0.0
+        S[HIST_START, c] = 0.0
+        S[H_DIAG, c] = 1.0
+    else:
+        t_prev = S[T, c]
+        ys = 0.0
+        yy = 0.0
+        for j in range(d):  # y = g - g_prev, s = d t; dot products in index order
+            y = G[j, q] - S[o_prev + j, c]
+            s = S[o_dir + j, c] * t_prev
+            ys = y * s if j == 0 else ys + y * s
+            yy = y * y if j == 0 else yy + y * y
+        if ys > 1e-10:
+            hist_len, start = int(S[HIST_LEN, c]), int(S[HIST_START, c])
+            if hist_len == capacity:  # full: overwrite the oldest (torch: pop(0) then append)
+                slot = start
+                S[HIST_START, c] = (start + 1) % capacity
+            else:
+                slot = (start + hist_len) % capacity
+                S[HIST_LEN, c] = hist_len + 1
+            for j in range(d):
+                S[o_dirs + slot * d + j, c] = G[j, q] - S[o_prev + j, c]
+                S[o_stps + slot * d + j, c] = S[o_dir + j, c] * t_prev
+            S[o_ro + slot, c] = 1.0 / ys
+            S[H_DIAG, c] = ys / yy
+        _two_loop(S, G, c, q, d, capacity, al)
+    for j in range(d):
+        S[o_prev + j, c] = G[j, q]
+    l1 = abs(G[0, q])
+    gtd = G[0, q] * S[o_dir, c]
+    for j in range(1, d):
+        l1 = l1 + abs(G[j, q])
+        gtd = gtd + G[j, q] * S[o_dir + j, c]
+    if n_iter == 1.0:
+        inv_l1 = 1.0 / l1
+        t = (inv_l1 if inv_l1 < 1.0 else 1.0) * lr
+    else:
+        t = lr
+    S[T, c] = t
+    S[LR, c] = lr
+    move = not (gtd > -tol_change)
+    if move:
+        S[MOVED, c] = 1.0
+    return move, gtd
+
+
+@kernel
+def _two_loop(S, G, c, q, d, capacity, al):
+    """d = -H g by the L-BFGS two-loop recursion over the start's history (oldest entry first)."""
+    o_dir, o_prev, o_ro, o_dirs, o_stps = _offsets(d, capacity)
+    hist_len, start = int(S[HIST_LEN, c]), int(S[HIST_START, c])
+    for j in range(d):
+        S[o_dir + j, c] = -G[j, q]  # q = -g, kept in the direction rows
+    for i in range(hist_len - 1, -1, -1):
+        e = (start + i) % capacity
+        dot = S[o_stps + e * d, c] * S[o_dir, c]
+        for j in range(1, d):
+            dot = dot + S[o_stps + e * d + j, c] * S[o_dir + j, c]
+        al[i] = dot * S[o_ro + e, c]
+        for j in range(d):
+            S[o_dir + j, c] = S[o_dir + j, c] + (-al[i]) * S[o_dirs + e * d + j, c]
+    h_diag = S[H_DIAG, c]
+    for j in range(d):
+        S[o_dir + j, c] = S[o_dir + j, c] * h_diag
+    for i in range(hist_len):
+        e = (start + i) % capacity
+        dot = S[o_dirs + e * d, c] * S[o_dir, c]
+        for j in range(1, d):
+            dot = dot + S[o_dirs + e * d + j, c] * S[o_dir + j, c]
+        be_i = dot * S[o_ro + e, c]
+        for j in range(d):
+            S[o_dir + j, c] = S[o_dir + j, c] + (al[i] - be_i) * S[o_stps + e * d + j, c]
+
+
+@kernel
+def lbfgs_trial(P, S, c, t, x):
+    """x = theta + t d, the point the line search evaluates for the start in column c."""
+    for j in range(P.shape[0]):
+        x[j] = P[j, c] + t * S[HEAD + j, c]
+
+
+@kernel
+def lbfgs_direction_norm(S, c, d):
+    """max |d_j| (nan if any is nan), the line search's d_norm."""
+    out = 0.0
+    for j in range(d):
+        a = abs(S[HEAD + j, c])
+        if a != a:
+            return a
+        if a > out:
+            out = a
+    return out
+
+
+@kernel
+def lbfgs_move(P, S, c):
+    """theta <- theta + t d for a start whose last direction passed the descent test."""
+    if S[MOVED, c] != 0:
+        t = S[T, c]
+        for j in range(P.shape[0]):
+            P[j, c] = P[j, c] + t * S[HEAD + j, c]

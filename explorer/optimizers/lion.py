@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
-import numpy as np
+from explorer.compiled import kernel
 
 from . import _validate as check
-from ._base import Optimizer, broadcast
-
-
-class LionState(NamedTuple):
-    count: int
-    exp_avg: np.ndarray    # (n, d) m_t
-    lr: float | np.ndarray
+from ._base import LION, Optimizer, make, per_start
+from ._ops import sign
 
 
 def lion(lr=1e-4, betas=(0.9, 0.99), weight_decay=0.0) -> Optimizer:
@@ -26,32 +19,36 @@ def lion(lr=1e-4, betas=(0.9, 0.99), weight_decay=0.0) -> Optimizer:
         m_t <- beta2 * m_{t-1} + (1 - beta2) * g_t
 
     Every coordinate moves by exactly lr (the sign), so the paper suggests an lr 3-10x smaller than AdamW's;
-    the defaults are the paper's (lr=1e-4, betas=(0.9, 0.99)).
+    the defaults are the paper's (lr=1e-4, betas=(0.9, 0.99)). State rows: lr, then m (d rows).
     """
     lr = check.learning_rate(lr)
     beta1, beta2 = check.pair("betas", betas)
     hyper = dict(lr=lr, betas=(beta1, beta2), weight_decay=check.at_least("weight_decay", weight_decay))
-    weight_decay = hyper["weight_decay"]
+    return make("lion", hyper, LION, [beta1, beta2, hyper["weight_decay"]], _rows, _internals)
 
-    def init(params):
-        return LionState(0, np.zeros(np.shape(params)), lr)
 
-    def update(grad, state, params, *, lr=None, oracle=None):
-        step_lr = check.step_lr(lr, hyper["lr"], params.shape[0])
-        with np.errstate(all="ignore"):
-            c = state.exp_avg * beta1
-            c += (1 - beta1) * grad
-            new = np.sign(c)
+def _rows(d):
+    return 1 + d
+
+
+def _internals(h, count, R, d):
+    """m_t, and lr: every coordinate moves by lr."""
+    return {"first_moment": R[..., 1:1 + d], "step_scale": per_start(count, R[..., :1], d)}
+
+
+@kernel
+def lion_step(h, lr, P, S, G, s0, nl):
+    beta1, beta2, weight_decay = h[0], h[1], h[2]
+    for j in range(P.shape[0]):
+        p = P[j, s0:s0 + nl]
+        exp_avg = S[1 + j, s0:s0 + nl]
+        g = G[j]
+        for q in range(nl):
+            m = exp_avg[q]
+            direction = sign(m * beta1 + (1 - beta1) * g[q])
             if weight_decay != 0:
-                new += weight_decay * params
-            new *= -step_lr
-            new += params
-            exp_avg = state.exp_avg * beta2
-            exp_avg += (1 - beta2) * grad
-        return new, LionState(state.count + 1, exp_avg, step_lr)
-
-    def internals(state):
-        return {"first_moment": state.exp_avg, "step_scale": broadcast(state.lr if state.count else 0.0,
-                                                                       state.exp_avg)}
-
-    return Optimizer("lion", hyper, init, update, internals)
+                direction = direction + weight_decay * p[q]
+            p[q] = direction * (-lr[q]) + p[q]
+            exp_avg[q] = m * beta2 + (1 - beta2) * g[q]
+    for q in range(nl):
+        S[0, s0 + q] = lr[q]

@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
+import math
 
 import numpy as np
 
+from explorer.compiled import kernel
+
 from . import _validate as check
-from ._base import Optimizer, coupled_decay, ema_square, lerp
-
-
-class NAdamState(NamedTuple):
-    count: int
-    exp_avg: np.ndarray       # (n, d) m_t
-    exp_avg_sq: np.ndarray    # (n, d) v_t
-    mu_product: float         # prod_{i <= t} mu_i
-    lr: float | np.ndarray
+from ._base import NADAM, Optimizer, make
+from ._ops import coupled, ema_square, lerp
 
 
 def nadam(lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, momentum_decay=4e-3,
@@ -31,6 +26,8 @@ def nadam(lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, momentum_deca
         denom <- sqrt(v_t / (1 - beta2^t)) + eps
         theta_t <- theta_{t-1} - lr (1 - mu_t) / (1 - prod_{i<=t} mu_i) * g_t / denom
                                - lr mu_{t+1} / (1 - prod_{i<=t+1} mu_i) * m_t / denom
+
+    State rows: lr, prod_{i<=t} mu_i, 1 - beta2^t, then m and v (d rows each).
     """
     lr = check.learning_rate(lr)
     beta1, beta2 = check.pair("betas", betas)
@@ -38,45 +35,64 @@ def nadam(lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, momentum_deca
                  weight_decay=check.at_least("weight_decay", weight_decay),
                  momentum_decay=check.at_least("momentum_decay", momentum_decay),
                  decoupled_weight_decay=check.flag("decoupled_weight_decay", decoupled_weight_decay))
-    eps, weight_decay, psi = hyper["eps"], hyper["weight_decay"], hyper["momentum_decay"]
-    decoupled = hyper["decoupled_weight_decay"]
+    h = [beta1, beta2, hyper["eps"], hyper["weight_decay"], hyper["momentum_decay"],
+         float(hyper["decoupled_weight_decay"])]
+    return make("nadam", hyper, NADAM, h, _rows, _internals, init=_init)
 
-    def init(params):
-        zeros = np.zeros(np.shape(params))
-        return NAdamState(0, zeros, zeros, 1.0, lr)
 
-    def update(grad, state, params, *, lr=None, oracle=None):
-        step_lr = check.step_lr(lr, hyper["lr"], params.shape[0])
-        step = float(state.count + 1)
-        with np.errstate(all="ignore"):
-            bias_correction2 = 1 - beta2**step
+def _rows(d):
+    return 3 + 2 * d
+
+
+def _init(h, S, d):
+    S[1] = 1.0  # the running product of mu starts at 1
+
+
+def _internals(h, count, R, d):
+    """m_t, v_t, and lr / (sqrt(v_t / (1 - beta2^t)) + eps), the Adam-like step multiplier."""
+    v = R[..., 3 + d:3 + 2 * d]
+    with np.errstate(all="ignore"):
+        scale = np.where(np.asarray(count)[..., None] > 0, R[..., :1] / (np.sqrt(v / R[..., 2:3]) + h[2]), 0.0)
+    return {"first_moment": R[..., 3:3 + d], "second_moment": v, "step_scale": scale}
+
+
+@kernel
+def nadam_coefs(h, t, c):
+    beta1, beta2, psi = h[0], h[1], h[4]
+    step = float(t)
+    c[0] = 1 - beta2**step                                    # bias_correction2
+    c[1] = beta1 * (1.0 - 0.5 * (0.96 ** (step * psi)))       # mu_t
+    c[2] = beta1 * (1.0 - 0.5 * (0.96 ** ((step + 1) * psi)))  # mu_{t+1}
+
+
+@kernel
+def nadam_step(h, c, lr, P, S, G, s0, nl):
+    beta1, beta2, eps, weight_decay, decoupled = h[0], h[1], h[2], h[3], h[5] != 0
+    bias_correction2, mu, mu_next = c[0], c[1], c[2]
+    d = P.shape[0]
+    mu_product = S[1, s0:s0 + nl]
+    for q in range(nl):
+        mu_product[q] = mu_product[q] * mu
+    for j in range(d):
+        p = P[j, s0:s0 + nl]
+        exp_avg = S[3 + j, s0:s0 + nl]
+        exp_avg_sq = S[3 + d + j, s0:s0 + nl]
+        g = G[j]
+        for q in range(nl):
+            pq = p[q]
             if weight_decay != 0 and decoupled:
-                params = params * (1 - step_lr * weight_decay)
-                g = grad
+                pq = pq * (1 - lr[q] * weight_decay)
+                gq = g[q]
             else:
-                g = coupled_decay(grad, params, weight_decay)
-            mu = beta1 * (1.0 - 0.5 * (0.96 ** (step * psi)))
-            mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((step + 1) * psi)))
-            mu_product = state.mu_product * mu
-            mu_product_next = mu_product * mu_next
-            exp_avg = lerp(state.exp_avg, g, 1 - beta1)
-            exp_avg_sq = ema_square(state.exp_avg_sq, g, beta2)
-            denom = exp_avg_sq / bias_correction2
-            np.sqrt(denom, out=denom)
-            denom += eps
-            new = np.multiply(g, -step_lr * (1.0 - mu) / (1.0 - mu_product))
-            new /= denom
-            new += params
-            term = np.multiply(exp_avg, (-step_lr * mu_next) / (1.0 - mu_product_next))
-            term /= denom
-            new += term
-        return new, NAdamState(state.count + 1, exp_avg, exp_avg_sq, mu_product, step_lr)
-
-    def internals(state):
-        out = {"first_moment": state.exp_avg, "second_moment": state.exp_avg_sq}
-        with np.errstate(all="ignore"):
-            out["step_scale"] = (state.lr / (np.sqrt(state.exp_avg_sq / (1 - beta2**state.count)) + eps)
-                                 if state.count else np.zeros_like(state.exp_avg))
-        return out
-
-    return Optimizer("nadam", hyper, init, update, internals)
+                gq = coupled(g[q], pq, weight_decay)
+            m = lerp(exp_avg[q], gq, 1 - beta1)
+            v = ema_square(exp_avg_sq[q], gq, beta2)
+            exp_avg[q] = m
+            exp_avg_sq[q] = v
+            denom = math.sqrt(v / bias_correction2) + eps
+            mp = mu_product[q]
+            new = gq * (-lr[q] * (1.0 - mu) / (1.0 - mp)) / denom + pq
+            p[q] = new + m * ((-lr[q] * mu_next) / (1.0 - mp * mu_next)) / denom
+    for q in range(nl):
+        S[0, s0 + q] = lr[q]
+        S[2, s0 + q] = bias_correction2

@@ -2,26 +2,15 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
+import math
 
 import numpy as np
 
+from explorer.compiled import kernel
+
 from . import _validate as check
-from ._base import Optimizer, broadcast, coupled_decay
-
-
-class QHMState(NamedTuple):
-    count: int
-    momentum_buffer: np.ndarray   # (n, d) g_t, the (dampened) momentum buffer
-    lr: float | np.ndarray
-
-
-class QHAdamState(NamedTuple):
-    count: int
-    exp_avg: np.ndarray      # (n, d) m_t
-    exp_avg_sq: np.ndarray   # (n, d) v_t
-    denom: np.ndarray | None  # (n, d) the last step's denominator
-    lr: float | np.ndarray
+from ._base import QHADAM, QHM, Optimizer, make, per_start
+from ._ops import coupled
 
 
 def qhm(lr=1e-3, momentum=0.999, nu=0.7, weight_decay=0.0) -> Optimizer:
@@ -36,33 +25,14 @@ def qhm(lr=1e-3, momentum=0.999, nu=0.7, weight_decay=0.0) -> Optimizer:
     nu = 0 is plain SGD, nu = 1 is (dampened) momentum SGD. Defaults are the paper's recommended
     nu = 0.7, beta = 0.999 (section 7.1); lr=1e-3 follows torch's SGD default. Because the buffer is an
     average rather than a sum, QHM's lr is comparable to plain SGD's, not to momentum-SGD's lr / (1 - beta).
+    State rows: lr, then b (d rows).
     """
     lr = check.learning_rate(lr)
     hyper = dict(lr=lr, momentum=check.in_range("momentum", momentum, 0.0, 1.0),
                  nu=check.in_range("nu", nu, 0.0, 1.0, high_inclusive=True),
                  weight_decay=check.at_least("weight_decay", weight_decay))
-    beta, nu, weight_decay = hyper["momentum"], hyper["nu"], hyper["weight_decay"]
-
-    def init(params):
-        return QHMState(0, np.zeros(np.shape(params)), lr)
-
-    def update(grad, state, params, *, lr=None, oracle=None):
-        step_lr = check.step_lr(lr, hyper["lr"], params.shape[0])
-        with np.errstate(all="ignore"):
-            g = coupled_decay(grad, params, weight_decay)
-            buf = state.momentum_buffer * beta
-            buf += (1 - beta) * g
-            direction = np.multiply(g, 1 - nu)
-            direction += nu * buf
-            direction *= -step_lr
-            direction += params
-        return direction, QHMState(state.count + 1, buf, step_lr)
-
-    def internals(state):
-        return {"velocity": state.momentum_buffer,
-                "step_scale": broadcast(state.lr if state.count else 0.0, state.momentum_buffer)}
-
-    return Optimizer("qhm", hyper, init, update, internals)
+    h = [hyper["momentum"], hyper["nu"], hyper["weight_decay"]]
+    return make("qhm", hyper, QHM, h, _qhm_rows, _qhm_internals)
 
 
 def qhadam(lr=1e-3, betas=(0.995, 0.999), nus=(0.7, 1.0), eps=1e-8, weight_decay=0.0) -> Optimizer:
@@ -76,43 +46,81 @@ def qhadam(lr=1e-3, betas=(0.995, 0.999), nus=(0.7, 1.0), eps=1e-8, weight_decay
         theta_t <- theta_{t-1} - lr * ((1 - nu1) g_t + nu1 m^_t) / (sqrt((1 - nu2) g_t^2 + nu2 v^_t) + eps)
 
     nus = (1, 1) is Adam. Defaults are the paper's recommendation (nu1, nu2, beta1, beta2) =
-    (0.7, 1.0, 0.995, 0.999) (section 7.2).
+    (0.7, 1.0, 0.995, 0.999) (section 7.2). State rows: lr, then m, v and the last denominator (d rows each).
     """
     lr = check.learning_rate(lr)
     beta1, beta2 = check.pair("betas", betas)
     nu1, nu2 = check.pair("nus", nus, high_inclusive=True)
     hyper = dict(lr=lr, betas=(beta1, beta2), nus=(nu1, nu2), eps=check.at_least("eps", eps),
                  weight_decay=check.at_least("weight_decay", weight_decay))
-    eps, weight_decay = hyper["eps"], hyper["weight_decay"]
+    h = [beta1, beta2, nu1, nu2, hyper["eps"], hyper["weight_decay"]]
+    return make("qhadam", hyper, QHADAM, h, _qhadam_rows, _qhadam_internals)
 
-    def init(params):
-        zeros = np.zeros(np.shape(params))
-        return QHAdamState(0, zeros, zeros, None, lr)
 
-    def update(grad, state, params, *, lr=None, oracle=None):
-        step_lr = check.step_lr(lr, hyper["lr"], params.shape[0])
-        step = state.count + 1
-        with np.errstate(all="ignore"):
-            g = coupled_decay(grad, params, weight_decay)
-            exp_avg = state.exp_avg * beta1
-            exp_avg += (1 - beta1) * g
-            g2 = g * g
-            exp_avg_sq = state.exp_avg_sq * beta2
-            exp_avg_sq += (1 - beta2) * g2
-            num = exp_avg * (nu1 / (1 - beta1**step))
-            num += (1 - nu1) * g
-            denom = exp_avg_sq * (nu2 / (1 - beta2**step))
-            denom += (1 - nu2) * g2
-            np.sqrt(denom, out=denom)
-            denom += eps
-            num /= denom
-            num *= -step_lr
-            num += params
-        return num, QHAdamState(step, exp_avg, exp_avg_sq, denom, step_lr)
+def _qhm_rows(d):
+    return 1 + d
 
-    def internals(state):
-        with np.errstate(all="ignore"):
-            scale = state.lr / state.denom if state.denom is not None else np.zeros_like(state.exp_avg)
-        return {"first_moment": state.exp_avg, "second_moment": state.exp_avg_sq, "step_scale": scale}
 
-    return Optimizer("qhadam", hyper, init, update, internals)
+def _qhadam_rows(d):
+    return 1 + 3 * d
+
+
+def _qhm_internals(h, count, R, d):
+    """b_t, and lr."""
+    return {"velocity": R[..., 1:1 + d], "step_scale": per_start(count, R[..., :1], d)}
+
+
+def _qhadam_internals(h, count, R, d):
+    """m_t, v_t, and lr over the last denominator."""
+    with np.errstate(all="ignore"):
+        scale = np.where(np.asarray(count)[..., None] > 0, R[..., :1] / R[..., 1 + 2 * d:1 + 3 * d], 0.0)
+    return {"first_moment": R[..., 1:1 + d], "second_moment": R[..., 1 + d:1 + 2 * d], "step_scale": scale}
+
+
+@kernel
+def qhm_step(h, lr, P, S, G, s0, nl):
+    beta, nu, weight_decay = h[0], h[1], h[2]
+    for j in range(P.shape[0]):
+        p = P[j, s0:s0 + nl]
+        buf = S[1 + j, s0:s0 + nl]
+        g = G[j]
+        for q in range(nl):
+            gq = coupled(g[q], p[q], weight_decay)
+            b = buf[q] * beta + (1 - beta) * gq
+            buf[q] = b
+            p[q] = (gq * (1 - nu) + nu * b) * (-lr[q]) + p[q]
+    for q in range(nl):
+        S[0, s0 + q] = lr[q]
+
+
+@kernel
+def qhadam_coefs(h, t, c):
+    beta1, beta2, nu1, nu2 = h[0], h[1], h[2], h[3]
+    step = float(t)
+    c[0] = nu1 / (1 - beta1**step)
+    c[1] = nu2 / (1 - beta2**step)
+
+
+@kernel
+def qhadam_step(h, c, lr, P, S, G, s0, nl):
+    beta1, beta2, nu1, nu2, eps, weight_decay = h[0], h[1], h[2], h[3], h[4], h[5]
+    d = P.shape[0]
+    for j in range(d):
+        p = P[j, s0:s0 + nl]
+        exp_avg = S[1 + j, s0:s0 + nl]
+        exp_avg_sq = S[1 + d + j, s0:s0 + nl]
+        last = S[1 + 2 * d + j, s0:s0 + nl]
+        g = G[j]
+        for q in range(nl):
+            gq = coupled(g[q], p[q], weight_decay)
+            m = exp_avg[q] * beta1 + (1 - beta1) * gq
+            g2 = gq * gq
+            v = exp_avg_sq[q] * beta2 + (1 - beta2) * g2
+            exp_avg[q] = m
+            exp_avg_sq[q] = v
+            num = m * c[0] + (1 - nu1) * gq
+            denom = math.sqrt(v * c[1] + (1 - nu2) * g2) + eps
+            last[q] = denom
+            p[q] = num / denom * (-lr[q]) + p[q]
+    for q in range(nl):
+        S[0, s0 + q] = lr[q]

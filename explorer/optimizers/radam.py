@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
+import math
 
 import numpy as np
 
+from explorer.compiled import kernel
+
 from . import _validate as check
-from ._base import Optimizer, coupled_decay, ema_square, lerp
-
-
-class RAdamState(NamedTuple):
-    count: int
-    exp_avg: np.ndarray      # (n, d) m_t
-    exp_avg_sq: np.ndarray   # (n, d) v_t
-    lr: float | np.ndarray
+from ._base import RADAM, Optimizer, make
+from ._ops import coupled, ema_square, half, lerp
 
 
 def radam(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, decoupled_weight_decay=False) -> Optimizer:
@@ -34,64 +30,75 @@ def radam(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, decoupled_wei
                         theta_t <- theta_{t-1} - lr m^_t l_t r_t
         else:           theta_t <- theta_{t-1} - lr m^_t          (SGD with momentum while the variance is
                                                                    not yet tractable: the first ~5 steps)
+
+    State rows: lr, r_t (-1 while rho_t <= 5), sqrt(1 - beta2^t), then m and v (d rows each).
     """
     lr = check.learning_rate(lr)
     beta1, beta2 = check.pair("betas", betas)
     hyper = dict(lr=lr, betas=(beta1, beta2), eps=check.at_least("eps", eps),
                  weight_decay=check.at_least("weight_decay", weight_decay),
                  decoupled_weight_decay=check.flag("decoupled_weight_decay", decoupled_weight_decay))
-    eps, weight_decay, decoupled = hyper["eps"], hyper["weight_decay"], hyper["decoupled_weight_decay"]
-    rho_inf = 2 / (1 - beta2) - 1
+    h = [beta1, beta2, hyper["eps"], hyper["weight_decay"], float(hyper["decoupled_weight_decay"]),
+         2 / (1 - beta2) - 1]
+    return make("radam", hyper, RADAM, h, _rows, _internals)
 
-    def _factors(step):
-        bias_correction2 = 1 - beta2**step
-        rho_t = rho_inf - 2 * step * (beta2**step) / bias_correction2
-        if rho_t <= 5.0:
-            return None, None
-        rect = ((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5
-        return rect, bias_correction2**0.5
 
-    def init(params):
-        zeros = np.zeros(np.shape(params))
-        return RAdamState(0, zeros, zeros, lr)
+def _rows(d):
+    return 3 + 2 * d
 
-    def update(grad, state, params, *, lr=None, oracle=None):
-        step_lr = check.step_lr(lr, hyper["lr"], params.shape[0])
-        step = float(state.count + 1)
-        with np.errstate(all="ignore"):
+
+def _internals(h, count, R, d):
+    """m_t, v_t, and the multiplier applied to m^_t: lr r_t l_t, or lr while the variance is untractable."""
+    lr, rect, bc2_sqrt, v = R[..., :1], R[..., 1:2], R[..., 2:3], R[..., 3 + d:3 + 2 * d]
+    with np.errstate(all="ignore"):
+        scale = np.where(rect < 0, np.broadcast_to(lr, v.shape), lr * rect * bc2_sqrt / (np.sqrt(v) + h[2]))
+    scale = np.where(np.asarray(count)[..., None] > 0, scale, 0.0)
+    return {"first_moment": R[..., 3:3 + d], "second_moment": v, "step_scale": scale}
+
+
+@kernel
+def radam_coefs(h, t, c):
+    """c = (1 - beta1^t, rectification r_t or -1 while rho_t <= 5, sqrt(1 - beta2^t))."""
+    beta1, beta2, rho_inf = h[0], h[1], h[5]
+    step = float(t)
+    c[0] = 1 - beta1**step
+    bias_correction2 = 1 - beta2**step
+    rho_t = rho_inf - 2 * step * (beta2**step) / bias_correction2
+    if rho_t <= 5.0:
+        c[1] = -1.0
+        c[2] = 1.0
+    else:
+        c[1] = ((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** half(step)
+        c[2] = bias_correction2 ** half(step)
+
+
+@kernel
+def radam_step(h, c, lr, P, S, G, s0, nl):
+    beta1, beta2, eps, weight_decay, decoupled = h[0], h[1], h[2], h[3], h[4] != 0
+    bias_correction1, rect, bc2_sqrt = c[0], c[1], c[2]
+    d = P.shape[0]
+    for j in range(d):
+        p = P[j, s0:s0 + nl]
+        exp_avg = S[3 + j, s0:s0 + nl]
+        exp_avg_sq = S[3 + d + j, s0:s0 + nl]
+        g = G[j]
+        for q in range(nl):
+            pq = p[q]
             if weight_decay != 0 and decoupled:
-                params = params * (1 - step_lr * weight_decay)
-                g = grad
+                pq = pq * (1 - lr[q] * weight_decay)
+                gq = g[q]
             else:
-                g = coupled_decay(grad, params, weight_decay)
-            exp_avg = lerp(state.exp_avg, g, 1 - beta1)
-            exp_avg_sq = ema_square(state.exp_avg_sq, g, beta2)
-            step_vec = exp_avg / (1 - beta1**step)
-            step_vec *= step_lr
-            rect, bc2_sqrt = _factors(step)
-            if rect is not None:
+                gq = coupled(g[q], pq, weight_decay)
+            m = lerp(exp_avg[q], gq, 1 - beta1)
+            v = ema_square(exp_avg_sq[q], gq, beta2)
+            exp_avg[q] = m
+            exp_avg_sq[q] = v
+            step_vec = m / bias_correction1 * lr[q]
+            if rect >= 0:
                 # torch: bc2_sqrt / (sqrt(v) + eps) is evaluated as reciprocal(sqrt(v) + eps) * bc2_sqrt
-                adaptive = np.sqrt(exp_avg_sq)
-                adaptive += eps
-                np.reciprocal(adaptive, out=adaptive)
-                adaptive *= bc2_sqrt
-                step_vec *= adaptive
-                step_vec *= rect
-            new = params - step_vec
-        return new, RAdamState(state.count + 1, exp_avg, exp_avg_sq, step_lr)
-
-    def internals(state):
-        out = {"first_moment": state.exp_avg, "second_moment": state.exp_avg_sq}
-        if state.count == 0:
-            out["step_scale"] = np.zeros_like(state.exp_avg)
-            return out
-        rect, bc2_sqrt = _factors(float(state.count))
-        with np.errstate(all="ignore"):
-            if rect is None:
-                scale = state.lr * np.ones_like(state.exp_avg)
-            else:
-                scale = state.lr * rect * bc2_sqrt / (np.sqrt(state.exp_avg_sq) + eps)
-        out["step_scale"] = scale
-        return out
-
-    return Optimizer("radam", hyper, init, update, internals)
+                step_vec = step_vec * ((1.0 / (math.sqrt(v) + eps)) * bc2_sqrt) * rect
+            p[q] = pq - step_vec
+    for q in range(nl):
+        S[0, s0 + q] = lr[q]
+        S[1, s0 + q] = rect
+        S[2, s0 + q] = bc2_sqrt

@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
+import math
 
 import numpy as np
 
+from explorer.compiled import kernel
+
 from . import _validate as check
-from ._base import Optimizer, coupled_decay, ema_square, lerp
-
-
-class RMSpropState(NamedTuple):
-    count: int
-    square_avg: np.ndarray         # (n, d) v_t
-    grad_avg: np.ndarray           # (n, d) g^ave_t (zeros unless centered)
-    momentum_buffer: np.ndarray    # (n, d) b_t (zeros unless momentum > 0)
-    denom: np.ndarray | None       # (n, d) sqrt(v~_t) + eps of the last step
-    lr: float | np.ndarray
+from ._base import RMSPROP, Optimizer, make
+from ._ops import coupled, ema_square, lerp
 
 
 def rmsprop(lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False) -> Optimizer:
@@ -32,53 +26,60 @@ def rmsprop(lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, cente
         theta_t <- theta_{t-1} - lr * g_t / (sqrt(v~_t) + eps)                               (otherwise)
 
     Note eps is added outside the square root (as in torch; Keras/TF put it inside).
+    State rows: lr, then v, g^ave, b and the last denominator sqrt(v~) + eps (d rows each).
     """
     lr = check.learning_rate(lr)
     hyper = dict(lr=lr, alpha=check.in_range("alpha", alpha, 0.0, 1.0, high_inclusive=True),
                  eps=check.at_least("eps", eps), weight_decay=check.at_least("weight_decay", weight_decay),
                  momentum=check.at_least("momentum", momentum), centered=check.flag("centered", centered))
-    alpha, eps, momentum = hyper["alpha"], hyper["eps"], hyper["momentum"]
-    weight_decay = hyper["weight_decay"]
+    h = [hyper["alpha"], hyper["eps"], hyper["weight_decay"], hyper["momentum"], float(hyper["centered"])]
+    return make("rmsprop", hyper, RMSPROP, h, _rows, _internals)
 
-    def init(params):
-        zeros = np.zeros(np.shape(params))
-        return RMSpropState(0, zeros, zeros, zeros, None, lr)
 
-    def update(grad, state, params, *, lr=None, oracle=None):
-        step_lr = check.step_lr(lr, hyper["lr"], params.shape[0])
-        with np.errstate(all="ignore"):
-            g = coupled_decay(grad, params, weight_decay)
-            square_avg = ema_square(state.square_avg, g, alpha)
-            grad_avg = state.grad_avg
+def _rows(d):
+    return 1 + 4 * d
+
+
+def _internals(h, count, R, d):
+    """v_t, lr / (sqrt(v~_t) + eps) (0 before the first step), b_t with momentum, g^ave_t when centered."""
+    with np.errstate(all="ignore"):
+        scale = np.where(np.asarray(count)[..., None] > 0, R[..., :1] / R[..., 1 + 3 * d:1 + 4 * d], 0.0)
+    out = {"second_moment": R[..., 1:1 + d], "step_scale": scale}
+    if h[3] > 0:
+        out["velocity"] = R[..., 1 + 2 * d:1 + 3 * d]
+    if h[4]:
+        out["first_moment"] = R[..., 1 + d:1 + 2 * d]
+    return out
+
+
+@kernel
+def rmsprop_step(h, t, lr, P, S, G, s0, nl):
+    alpha, eps, weight_decay, momentum, centered = h[0], h[1], h[2], h[3], h[4] != 0
+    d = P.shape[0]
+    for j in range(d):
+        p = P[j, s0:s0 + nl]
+        square_avg = S[1 + j, s0:s0 + nl]
+        grad_avg = S[1 + d + j, s0:s0 + nl]
+        buf = S[1 + 2 * d + j, s0:s0 + nl]
+        denom = S[1 + 3 * d + j, s0:s0 + nl]
+        g = G[j]
+        for q in range(nl):
+            gq = coupled(g[q], p[q], weight_decay)
+            sa = ema_square(square_avg[q], gq, alpha)
+            square_avg[q] = sa
             if centered:
-                grad_avg = lerp(grad_avg, g, 1.0 - alpha)
-                avg = np.multiply(grad_avg, -1.0)      # addcmul(grad_avg, grad_avg, value=-1)
-                avg *= grad_avg
-                avg += square_avg
-                np.sqrt(avg, out=avg)
+                ga = lerp(grad_avg[q], gq, 1.0 - alpha)
+                grad_avg[q] = ga
+                avg = math.sqrt((ga * -1.0) * ga + sa)  # addcmul(grad_avg, grad_avg, value=-1)
             else:
-                avg = np.sqrt(square_avg)
-            avg += eps
-            buf = state.momentum_buffer
+                avg = math.sqrt(sa)
+            avg = avg + eps
+            denom[q] = avg
             if momentum > 0:
-                buf = np.divide(g, avg)
-                buf += state.momentum_buffer * momentum
-                new = np.multiply(buf, -step_lr)
+                b = gq / avg + buf[q] * momentum
+                buf[q] = b
+                p[q] = b * (-lr[q]) + p[q]
             else:
-                new = np.multiply(g, -step_lr)
-                new /= avg
-            new += params
-        return new, RMSpropState(state.count + 1, square_avg, grad_avg, buf, avg, step_lr)
-
-    def internals(state):
-        out = {"second_moment": state.square_avg}
-        with np.errstate(all="ignore"):
-            out["step_scale"] = (state.lr / state.denom if state.denom is not None
-                                 else np.zeros_like(state.square_avg))
-        if momentum > 0:
-            out["velocity"] = state.momentum_buffer
-        if centered:
-            out["first_moment"] = state.grad_avg
-        return out
-
-    return Optimizer("rmsprop", hyper, init, update, internals)
+                p[q] = gq * (-lr[q]) / avg + p[q]
+    for q in range(nl):
+        S[0, s0 + q] = lr[q]

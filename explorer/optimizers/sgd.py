@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
-import numpy as np
+from explorer.compiled import kernel
 
 from . import _validate as check
-from ._base import Optimizer, broadcast, coupled_decay
-
-
-class SGDState(NamedTuple):
-    count: int                    # steps taken
-    momentum_buffer: np.ndarray   # (n, d) velocity b_t (zeros before the first step)
-    lr: float | np.ndarray        # lr used by the last step (float or (n, 1))
+from ._base import SGD, Optimizer, make, per_start
+from ._ops import coupled
 
 
 def sgd(lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False) -> Optimizer:
@@ -30,6 +23,7 @@ def sgd(lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False) 
     Note, as torch's documentation does, that this momentum "subtly differs" from Sutskever et al. (2013) and
     some other frameworks, which apply lr inside the velocity: ``v <- mu v + lr g; theta <- theta - v``.
     Defaults are torch 2.13's (lr=1e-3). ``nesterov`` needs momentum > 0 and dampening = 0.
+    State rows: lr, then the velocity b (d rows).
     """
     lr = check.learning_rate(lr)
     momentum = check.at_least("momentum", momentum)
@@ -39,33 +33,34 @@ def sgd(lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False) 
     if nesterov and (momentum <= 0 or dampening != 0):
         raise ValueError("nesterov momentum requires momentum > 0 and dampening = 0")
     hyper = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay, nesterov=nesterov)
+    return make("sgd", hyper, SGD, [momentum, dampening, weight_decay, float(nesterov)], _rows, _internals)
 
-    def init(params):
-        return SGDState(0, np.zeros_like(params, dtype=np.float64), lr)
 
-    def update(grad, state, params, *, lr=None, oracle=None):
-        step_lr = check.step_lr(lr, hyper["lr"], params.shape[0])
-        with np.errstate(all="ignore"):
-            g = coupled_decay(grad, params, weight_decay)
-            buf = state.momentum_buffer
+def _rows(d):
+    return 1 + d
+
+
+def _internals(h, count, R, d):
+    """The lr used (0 before the first step) and, with momentum, the velocity b."""
+    out = {"step_scale": per_start(count, R[..., :1], d)}
+    if h[0] != 0:
+        out["velocity"] = R[..., 1:1 + d]
+    return out
+
+
+@kernel
+def sgd_step(h, t, lr, P, S, G, s0, nl):
+    momentum, dampening, weight_decay, nesterov = h[0], h[1], h[2], h[3] != 0
+    for j in range(P.shape[0]):
+        p = P[j, s0:s0 + nl]
+        buf = S[1 + j, s0:s0 + nl]
+        g = G[j]
+        for q in range(nl):
+            gq = coupled(g[q], p[q], weight_decay)
             if momentum != 0:
-                if state.count == 0:
-                    buf = np.array(g, dtype=np.float64)
-                else:
-                    buf = buf * momentum
-                    buf += (1.0 - dampening) * g
-                if nesterov:
-                    g = g + momentum * buf
-                else:
-                    g = buf
-            new = np.multiply(g, -step_lr)
-            new += params
-        return new, SGDState(state.count + 1, buf, step_lr)
-
-    def internals(state):
-        out = {"step_scale": broadcast(state.lr if state.count else 0.0, state.momentum_buffer)}
-        if momentum != 0:
-            out["velocity"] = state.momentum_buffer
-        return out
-
-    return Optimizer("sgd", hyper, init, update, internals)
+                b = gq if t == 1 else buf[q] * momentum + (1.0 - dampening) * gq
+                buf[q] = b
+                gq = gq + momentum * b if nesterov else b
+            p[q] = gq * (-lr[q]) + p[q]
+    for q in range(nl):
+        S[0, s0 + q] = lr[q]

@@ -1,0 +1,273 @@
+"""The compiled simulation loop: evaluate, test the stopping rules, step — for one racer or many starts.
+
+:func:`drive` advances a set of starts ("lanes", one column each of ``P`` (d, n) and of the optimizer state
+``S`` (rows, n)) through the points ``k0 .. k1 - 1`` of their runs. Lanes are processed in blocks of
+:func:`~explorer.tape.block_lanes` (so a block's registers, points and state stay in cache) and, inside a
+block, steps-outer / lanes-inner: the tape interpreter and the optimizer kernels run vectorised over the
+block's lanes. A lane that stops is swapped to the end of its block; at the end of the call the running lanes
+are compacted to the front and their number is returned, so a caller can return to Python between chunks of
+steps (progress, cancel) with memory O(n). ``who`` maps each lane to its start.
+
+At point k (reached after k steps) of every running lane:
+
+1. f and ∇f (and H for Newton) at the point: from the tape over the lane block, or, with data, summed over
+   every row (``reduce_rows``);
+2. the stopping rules of :mod:`explorer.simulation`, in this order: diverged (the point, the loss or the
+   gradient not finite, or the point outside ``centre ± reach``), converged (‖∇f‖² ≤ tol2), or out of
+   steps (k = steps). A stopped lane records its code, k, f and point;
+3. otherwise the gradient the optimizer sees: ∇f, or the minibatch mean of step k's rows (scaled for a sum),
+   plus the step's noise; then one optimizer step with step k's learning rate (L-BFGS: direction, the
+   strong-Wolfe search on the same rows if asked, move).
+
+With ``record`` (one lane), every point, loss and gradient, the optimizer's leading state rows (from which
+its ``internals`` are computed), the minibatch loss and gradient and the line-search evaluations are written
+to the ``rec_*`` arrays.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from explorer.compiled import kernel
+from explorer.optimizers._base import LBFGS
+from explorer.optimizers._dispatch import N_COEFS, coefs, step
+from explorer.optimizers._wolfe import EVALS, wolfe_begin, wolfe_feed
+from explorer.optimizers._wolfe import SIZE as WOLFE_SIZE
+from explorer.optimizers.lbfgs import (
+    CAPACITY,
+    HEAD,
+    LINE_SEARCH,
+    MAX_LS,
+    TOL_CHANGE,
+    lbfgs_direction,
+    lbfgs_direction_norm,
+    lbfgs_move,
+)
+from explorer.optimizers.lbfgs import T as LBFGS_T
+from explorer.tape import block_lanes, load_constants, reduce_rows, run_tape
+
+RUNNING_OR_MAX_STEPS, CONVERGED, DIVERGED = 0, 1, 2
+
+
+@kernel
+def _swap(P, S, who, a, b, F, GF, q, r):
+    """Exchange lanes a and b (columns of P, S, who) and block columns q and r of F, GF."""
+    for j in range(P.shape[0]):
+        P[j, a], P[j, b] = P[j, b], P[j, a]
+    for j in range(S.shape[0]):
+        S[j, a], S[j, b] = S[j, b], S[j, a]
+    who[a], who[b] = who[b], who[a]
+    F[q], F[r] = F[r], F[q]
+    for j in range(GF.shape[0]):
+        GF[j, q], GF[j, r] = GF[j, r], GF[j, q]
+
+
+@kernel
+def drive(code, imm, consts, meta, outs, params, cols, data, full_scale,
+          orders, b_row, b_offset, b_count, b_scale,
+          kind, h, P, S, who, n_live, k0, k1, steps,
+          lr_tab, noise_tab, tol2, centre, reach, box,
+          status, stop_k, final, final_loss,
+          record, rec_p, rec_f, rec_g, rec_state, rec_bf, rec_bg, rec_evals):
+    """Advance lanes 0 .. n_live - 1 through points k0 .. k1 - 1 (k1 <= steps + 1); return the running lanes.
+
+    code .. outs : the tape (f, ∇f, and the Hessian's upper triangle when the optimizer needs it).
+    params : (p,) parameter values. cols : (c, n_rows) data columns; data : reduce over rows.
+    full_scale : 1/n_rows (mean) or 1 (sum). orders : (E, n_rows) row orders; b_row, b_offset, b_count,
+    b_scale : (K,) per step k - k0: the step's rows are orders[b_row, b_offset : b_offset + b_count], their
+    sum is scaled by b_scale (empty arrays: full batch).
+    kind, h : the optimizer. P (d, n), S (rows, n), who (n,) : lane state (permuted in place).
+    lr_tab : (K, 1) or (K, n) learning rate of step k - k0 (column who[lane] when per start).
+    noise_tab : (K, n, d) noise added to step k - k0's gradient, or (0, 0, 0).
+    tol2, centre (d,), reach (d,), box : the stopping rules. status, stop_k, final (n, d), final_loss :
+    per start, written when it stops. rec_* : see the module notes (unused without ``record``).
+    """
+    d = P.shape[0]
+    n_out = outs.size
+    n_inputs, n_regs = meta[0], meta[2]
+    lanes = block_lanes(n_regs)
+    regs = np.zeros((n_regs, lanes))
+    load_constants(consts, n_inputs, regs, lanes)
+    for j in range(params.size):
+        for q in range(lanes):
+            regs[d + j, q] = params[j]
+    for j in range(d + params.size, n_inputs):
+        for q in range(lanes):
+            regs[j, q] = np.nan  # data columns without data
+    hessian = n_out > 1 + d
+    n_pairs = n_out - 1 - d
+    F = np.empty(lanes)
+    GF = np.empty((d, lanes))
+    BF = np.empty(lanes)
+    GS = np.empty((d, lanes))
+    HS = np.empty((max(n_pairs, 0), lanes))
+    lrq = np.empty(lanes)
+    acc = np.empty(n_out)
+    x = np.empty(d)
+    coef_tab = np.zeros((max(k1 - k0, 1), N_COEFS))  # each step's scalars, once for all lanes
+    for k in range(k0, min(k1, steps)):
+        coefs(kind, h, k + 1, coef_tab[k - k0])
+    n_display = rec_state.shape[1]
+    if record and k0 == 0:
+        for j in range(n_display):
+            rec_state[0, j] = S[j, 0]
+    al = np.zeros(max(int(h[CAPACITY]), 1) if kind == LBFGS else 1)
+    ls = np.zeros(WOLFE_SIZE)
+    minibatch = b_row.size > 0
+    full_order = np.empty(0, dtype=np.int64)
+    zero, one = n_live - n_live, max(n_live - n_live, 1)  # runtime ints: literals would compile a second copy
+    n_rows = cols.shape[1]
+    per_start_lr = lr_tab.shape[1] > 1
+    noisy = noise_tab.shape[0] > 0
+    write = 0
+    for b0 in range(0, n_live, lanes):
+        nl = min(lanes, n_live - b0)
+        for k in range(k0, k1):
+            # 1. f, ∇f (and H) at the lanes' points
+            if data:
+                for q in range(nl):
+                    for j in range(d):
+                        x[j] = P[j, b0 + q]
+                    reduce_rows(code, imm, outs, regs, x, params, cols, full_order, zero, n_rows, full_scale, acc)
+                    F[q] = acc[0]
+                    for j in range(d):
+                        GF[j, q] = acc[1 + j]
+                    if hessian and not minibatch:
+                        for j in range(n_pairs):
+                            HS[j, q] = acc[1 + d + j]
+            else:
+                for j in range(d):
+                    row = regs[j]
+                    for q in range(nl):
+                        row[q] = P[j, b0 + q]
+                run_tape(code, imm, regs, nl)
+                src = regs[outs[0]]
+                for q in range(nl):
+                    F[q] = src[q]
+                for j in range(d):
+                    src = regs[outs[1 + j]]
+                    for q in range(nl):
+                        GF[j, q] = src[q]
+                if hessian:
+                    for j in range(n_pairs):
+                        src = regs[outs[1 + d + j]]
+                        for q in range(nl):
+                            HS[j, q] = src[q]
+            if record:
+                for j in range(d):
+                    rec_p[k, j] = P[j, b0]
+                    rec_g[k, j] = GF[j, 0]
+                rec_f[k] = F[0]
+            # 2. stopping rules; a stopped lane is swapped to the end of the block
+            q = 0
+            while q < nl:
+                total = F[q] + GF[0, q]
+                gn2 = GF[0, q] * GF[0, q]
+                for j in range(1, d):
+                    total += GF[j, q]
+                    gn2 += GF[j, q] * GF[j, q]
+                if not box:
+                    for j in range(d):
+                        total += P[j, b0 + q]
+                ok = math.isfinite(total)
+                if box:
+                    for j in range(d):
+                        dist = P[j, b0 + q] - centre[j] if centre[j] != 0 else P[j, b0 + q]
+                        ok = ok and abs(dist) <= reach[j]
+                converged = gn2 <= tol2
+                if ok and not converged and k < steps:
+                    q += 1
+                    continue
+                i = who[b0 + q]
+                status[i] = DIVERGED if not ok else (CONVERGED if converged else RUNNING_OR_MAX_STEPS)
+                stop_k[i] = k
+                final_loss[i] = F[q]
+                for j in range(d):
+                    final[i, j] = P[j, b0 + q]
+                last = nl - 1
+                if q != last:
+                    _swap(P, S, who, b0 + q, b0 + last, F, GF, q, last)
+                    for j in range(n_pairs):
+                        HS[j, q], HS[j, last] = HS[j, last], HS[j, q]
+                nl -= 1
+            if nl == 0:
+                break
+            # 3. the gradient the optimizer sees, then one step
+            kk = k - k0
+            for q in range(nl):
+                lrq[q] = lr_tab[kk, who[b0 + q] if per_start_lr else 0]
+            if minibatch:
+                order = orders[b_row[kk]]
+                for q in range(nl):
+                    for j in range(d):
+                        x[j] = P[j, b0 + q]
+                    reduce_rows(code, imm, outs, regs, x, params, cols, order, b_offset[kk], b_count[kk],
+                                b_scale[kk], acc)
+                    BF[q] = acc[0]
+                    for j in range(d):
+                        GS[j, q] = acc[1 + j]
+                    for j in range(n_pairs):
+                        HS[j, q] = acc[1 + d + j]
+                if record:
+                    rec_bf[k] = BF[0]
+                    for j in range(d):
+                        rec_bg[k, j] = GS[j, 0]
+            else:
+                for j in range(d):
+                    for q in range(nl):
+                        GS[j, q] = GF[j, q]
+            if noisy:
+                for q in range(nl):
+                    i = who[b0 + q]
+                    for j in range(d):
+                        GS[j, q] = noise_tab[kk, i, j] + GS[j, q]
+            if kind == LBFGS:
+                for q in range(nl):
+                    lane = b0 + q
+                    move, gtd = lbfgs_direction(h, lrq[q], S, GS, lane, q, al)
+                    if move and h[LINE_SEARCH] != 0:
+                        f0 = BF[q] if minibatch else F[q]
+                        t = wolfe_begin(ls, S[LBFGS_T, lane], f0, gtd, lbfgs_direction_norm(S, lane, d),
+                                        h[TOL_CHANGE], h[MAX_LS])
+                        more = True
+                        while more:
+                            for j in range(d):
+                                x[j] = P[j, lane] + t * S[HEAD + j, lane]
+                            if minibatch:
+                                reduce_rows(code, imm, outs, regs, x, params, cols, orders[b_row[kk]],
+                                            b_offset[kk], b_count[kk], b_scale[kk], acc)
+                            elif data:
+                                reduce_rows(code, imm, outs, regs, x, params, cols, full_order, zero, n_rows,
+                                            full_scale, acc)
+                            else:
+                                for j in range(d):
+                                    regs[j, 0] = x[j]
+                                run_tape(code, imm, regs, one)
+                                for j in range(n_out):
+                                    acc[j] = regs[outs[j], 0]
+                            gtd_new = acc[1] * S[HEAD, lane]
+                            for j in range(1, d):
+                                gtd_new = gtd_new + acc[1 + j] * S[HEAD + j, lane]
+                            more, t = wolfe_feed(ls, acc[0], gtd_new)
+                        S[LBFGS_T, lane] = t
+                        if record:
+                            rec_evals[0] += int(ls[EVALS])
+                    lbfgs_move(P, S, lane)
+            else:
+                step(kind, h, coef_tab[kk], k + 1, lrq, P, S, GS, HS, b0, nl)
+            if record:
+                for j in range(n_display):
+                    rec_state[k + 1, j] = S[j, b0]
+        # compact this block's running lanes to the front
+        for q in range(nl):
+            src = b0 + q
+            if src != write:
+                for j in range(d):
+                    P[j, write] = P[j, src]
+                for j in range(S.shape[0]):
+                    S[j, write] = S[j, src]
+                who[write] = who[src]
+            write += 1
+    return write

@@ -1,0 +1,68 @@
+"""Scalar building blocks of the update rules, rounded exactly as torch.optim's tensor operations round.
+
+Each is a compiled function of floats; the optimizer kernels call them inside their per-lane loops.
+"""
+
+from __future__ import annotations
+
+from explorer.compiled import kernel
+
+
+@kernel
+def lerp(start, end, weight):
+    """torch.lerp's formula (ATen Lerp.h), so rounding matches: small weights go from ``start``."""
+    if abs(weight) < 0.5:
+        return (end - start) * weight + start
+    return (end - start) * (weight - 1.0) + end  # end - (end - start) * (1 - weight)
+
+
+@kernel
+def ema_square(avg, grad, beta):
+    """``avg * beta + ((1 - beta) * grad) * grad`` — torch's ``mul_(beta).addcmul_(g, g, value=1 - beta)``."""
+    return (grad * (1.0 - beta)) * grad + avg * beta
+
+
+@kernel
+def coupled(grad, param, weight_decay):
+    """L2 penalty in the gradient: ``grad + weight_decay * param`` (torch's ``grad.add(p, alpha=wd)``)."""
+    if weight_decay == 0:
+        return grad
+    return param * weight_decay + grad
+
+
+@kernel
+def maximum(a, b):
+    """numpy.maximum / torch.maximum: nan if either is nan."""
+    if a != a:
+        return a
+    if b != b:
+        return b
+    return a if a >= b else b
+
+
+@kernel
+def pymax(a, b):
+    """Python's ``max(a, b)``: ``b`` only if ``b > a`` (so a nan first argument wins)."""
+    return b if b > a else a
+
+
+@kernel
+def pymin(a, b):
+    """Python's ``min(a, b)``: ``b`` only if ``b < a``."""
+    return b if b < a else a
+
+
+@kernel
+def sign(v):
+    """numpy.sign: -1, 0 or 1; nan stays nan."""
+    return 1.0 if v > 0 else (-1.0 if v < 0 else (0.0 if v == 0 else v))
+
+
+@kernel
+def half(t):
+    """0.5, computed from the runtime step ``t`` so that LLVM cannot see a constant exponent.
+
+    LLVM rewrites ``pow(x, 0.5)`` as ``sqrt(x)``, which differs from C's ``pow`` (what Python's and torch's
+    ``x ** 0.5`` call) in the last bit now and then; ``x ** half(t)`` keeps the ``pow`` call.
+    """
+    return 0.5 + 0.0 * t

@@ -349,3 +349,21 @@ def test_the_playback_grid_is_fine_for_a_formula_and_coarse_for_a_loss_over_many
                             data=make_dataset(["u", "v", "t"], rows))
     n, m = frame_grid_shape(heavy)
     assert n == m and 24 <= n < 120     # 20,000 rows per point: a 200 x 200 grid would take a second
+
+
+def test_the_2d_tools_run_unchanged_on_a_slice():
+    """critical_points and the views' grid sampler take a SliceSurface like any surface of two variables."""
+    from explorer.levels import sample_grid
+
+    names = [f"x{i}" for i in range(1, 11)]
+    valley = compile_surface("50*(" + " + ".join(f"{n}^2" for n in names) + ") - 4.95*(" + " + ".join(names)
+                             + ")^2", variables=names)
+    ranges = [(-4, 4)] * 10
+    plane = resolve_slice(SliceSpec(), valley, ranges, np.zeros(10))
+    on_slice = SliceSurface(valley, plane)
+    (cp,) = critical_points(on_slice, *plane.ranges)
+    assert cp.kind == "minimum" and np.allclose(cp.xy, 0, atol=1e-9)
+    np.testing.assert_allclose(cp.eigenvalues, [80.2, 100.0], rtol=1e-12)
+    xs, ys, values = sample_grid(on_slice, *plane.ranges, (30, 40))
+    assert values.shape == (30, 40)
+    assert values[12, 7] == pytest.approx(valley.value(plane.to_space([xs[7], ys[12]])))

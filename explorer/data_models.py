@@ -20,7 +20,7 @@ import sympy
 
 from explorer.expression import ExpressionError, parse_expression, symbol
 
-__all__ = ["Prediction", "ModelTemplate", "TEMPLATES", "compile_prediction", "template"]
+__all__ = ["Prediction", "ModelTemplate", "TEMPLATES", "compile_prediction", "prediction_fits", "template"]
 
 
 @dataclass(frozen=True)
@@ -67,6 +67,17 @@ def compile_prediction(text: str, variables: Sequence[str], parameter_names: Seq
     args = [symbol(n) for n in (*variables, *params, *inputs)]
     fn = sympy.lambdify(args, expr, modules=["scipy", "numpy"], dummify=True, docstring_limit=0)
     return Prediction(text, tuple(variables), params, inputs, fn)
+
+
+def prediction_fits(text: str, variables: Sequence[str], parameter_names: Sequence[str],
+                    columns: Sequence[str]) -> bool:
+    """True when :func:`compile_prediction` accepts ``text`` with these names (the formula field may have
+    changed the variables since the prediction was written)."""
+    try:
+        compile_prediction(text, variables, parameter_names, columns)
+    except ExpressionError:
+        return False
+    return True
 
 
 @dataclass(frozen=True)

@@ -95,14 +95,18 @@ class DocumentState:
     minima: tuple[tuple[float, ...], ...]
     runs: tuple[RunSpec, ...]
     view: dict[str, Any] = field(default_factory=dict)
-    data_file: str | None = None
+    data: Any = None    # the DataSpec (raw rows, file, prediction, show, on_map, standardise) or None
+
+    @property
+    def data_file(self) -> str | None:
+        return self.data.file if self.data is not None else None
 
     def same_as(self, other: DocumentState) -> bool:
         return (self.title, self.description, self.tolerance, self.default_steps, self.ranges, self.minima,
-                self.runs, self.data_file) == (other.title, other.description, other.tolerance,
-                                               other.default_steps, other.ranges, other.minima, other.runs,
-                                               other.data_file) \
-            and _same_surface(self.surface, other.surface) and _same(self.view, other.view)
+                self.runs) == (other.title, other.description, other.tolerance, other.default_steps,
+                               other.ranges, other.minima, other.runs) \
+            and _same_surface(self.surface, other.surface) and _same(self.view, other.view) \
+            and _same(self.data, other.data)
 
 
 @dataclass(frozen=True, eq=False)
@@ -160,7 +164,9 @@ class Comparison:
     State (read freely, change through the methods): ``title``, ``description``, ``tolerance``,
     ``default_steps``, ``expression``, ``surface``, ``variables`` (names), ``ranges`` (one (min, max) per
     variable; ``x_range``/``y_range`` are the first two), ``parameters``, ``data`` (the surface's
-    :class:`~explorer.data.Dataset` or None) and ``data_file`` (the CSV it was read from), ``runs``,
+    :class:`~explorer.data.Dataset` the loss averages over, or None), ``dataspec`` (the
+    :class:`~explorer.preset_schema.DataSpec`: the rows as given, the CSV they came from, the prediction and
+    how the data pane shows them; its ``model_dataset`` is ``data``) and ``data_file``, ``runs``,
     ``trajectories`` (one :class:`Trajectory` or ``None`` per run), ``errors`` (one message or ``None`` per
     run, set when a run could not be simulated), ``selected`` (-1 = none), ``step``, ``view`` (the
     :class:`~explorer.view_settings.ViewSettings`), ``session`` (:class:`~explorer.view_settings.Session`),
@@ -191,8 +197,9 @@ class Comparison:
         self.surface = surface
         self.expression: str = surface.text if surface is not None else ""
         self.parameters: dict[str, float] = dict(surface.parameters) if surface is not None else {}
-        self.data_changed = Signal()       # () the data rows changed (the surface_changed signal follows)
-        self.data_file = data_file
+        self.data_changed = Signal()       # () the data rows or their settings changed (surface_changed follows
+        #                                    when the rows the loss sees changed)
+        self.dataspec = _adopt_data(None, getattr(surface, "data", None), data_file)
         self.ranges = _as_ranges(ranges, surface, x_range, y_range)
         self.runs: list[RunSpec] = list(runs)
         self.trajectories: list[Any] = [None] * len(self.runs)
@@ -255,7 +262,13 @@ class Comparison:
 
     @property
     def data(self):
+        """The rows the loss averages over (standardised columns rescaled), or None."""
         return getattr(self.surface, "data", None)
+
+    @property
+    def data_file(self) -> str | None:
+        """The CSV file the data were read from (None: typed, pasted or edited since)."""
+        return self.dataspec.file if self.dataspec is not None else None
 
     def steps_of(self, i: int) -> int:
         """Run ``i``'s step budget (its own or the comparison's default)."""
@@ -331,6 +344,7 @@ class Comparison:
 
     def _set_surface(self, surface, new_ranges, same_surface: bool) -> None:
         data_changed = not _same(getattr(surface, "data", None), self.data)
+        self.dataspec = _adopt_data(self.dataspec, getattr(surface, "data", None))
         self.surface = surface
         self.expression = surface.text if surface is not None else ""
         self.parameters = dict(surface.parameters) if surface is not None else {}
@@ -346,19 +360,35 @@ class Comparison:
         self.set_surface(self.surface, x_range, y_range, ranges=ranges)
 
     def set_data(self, dataset, *, data_file: str | None = None) -> None:
-        """Replace the data rows (same columns; no symbolic work); recomputes every trajectory.
+        """Replace the data rows as given (same columns; no symbolic work); recomputes every trajectory.
 
-        The paths are kept on screen until the new ones arrive: dragging a data point moves them smoothly.
+        The loss sees them with the ``standardise`` columns rescaled. The paths are kept on screen until the
+        new ones arrive: dragging a data point moves them smoothly (one undo step per drag).
         """
-        if self.surface is None or _same(dataset, self.data):
+        if self.surface is None or self.dataspec is None:
+            return
+        spec = replace(self.dataspec, dataset=dataset, file=data_file)
+        if spec == self.dataspec:
             return
         with self.edit("Change the data", ("data",)):
-            self._set_data(dataset, data_file)
+            self._set_data(spec)
 
-    def _set_data(self, dataset, data_file) -> None:
-        self.data_file = data_file
-        surface = self.surface.with_data(dataset)
-        self.surface = surface
+    def set_data_spec(self, spec) -> None:
+        """Replace the data and how they are shown (a :class:`~explorer.preset_schema.DataSpec` whose columns
+        include the surface's); recomputes every trajectory when the rows the loss sees changed."""
+        if self.surface is None or _same(spec, self.dataspec):
+            return
+        with self.edit("Change the data"):
+            self._set_data(spec)
+
+    def _set_data(self, spec) -> None:
+        old_rows = self.data
+        self.dataspec = spec
+        rows = spec.model_dataset if spec is not None else None
+        if _same(rows, old_rows):
+            self.data_changed.emit()
+            return
+        self.surface = self.surface.with_data(rows)
         self.data_changed.emit()
         self.surface_changed.emit()
         self._invalidate(range(len(self.runs)))
@@ -482,7 +512,7 @@ class Comparison:
         copy = Comparison(None, (), title=self.title, description=self.description, tolerance=self.tolerance,
                           default_steps=self.default_steps, simulate=self.simulate)
         copy.surface, copy.expression, copy.parameters = self.surface, self.expression, dict(self.parameters)
-        copy.ranges, copy.minima, copy.data_file = self.ranges, self.minima, self.data_file
+        copy.ranges, copy.minima, copy.dataspec = self.ranges, self.minima, self.dataspec
         copy.runs, copy.trajectories, copy.errors = list(self.runs), list(self.trajectories), list(self.errors)
         copy._revisions, copy._computed = list(self._revisions), list(self._computed)
         copy.selected, copy.step = self.selected, self.step
@@ -499,7 +529,7 @@ class Comparison:
     def state(self) -> DocumentState:
         """The document as it is now (what a preset file of it would hold)."""
         return DocumentState(self.title, self.description, self.tolerance, self.default_steps, self.surface,
-                             self.ranges, self.minima, tuple(self.runs), self.view.as_dict(), self.data_file)
+                             self.ranges, self.minima, tuple(self.runs), self.view.as_dict(), self.dataspec)
 
     @contextmanager
     def edit(self, text: str, key: tuple | None = None) -> Iterator[None]:
@@ -542,9 +572,12 @@ class Comparison:
         with self._not_recorded() if self._edit_depth == 0 else _nothing():
             with self.edit("Restore"):
                 self.minima = state.minima
-                self.data_file = state.data_file
+                data_changed = not _same(state.data, self.dataspec)
+                self.dataspec = state.data
                 if not _same_surface(state.surface, self.surface) or state.ranges != self.ranges:
                     self.set_surface(state.surface, ranges=state.ranges)
+                elif data_changed:
+                    self.data_changed.emit()
                 if (state.title, state.description) != (self.title, self.description):
                     self.set_title(state.title, state.description)
                 self.set_tolerance(state.tolerance)
@@ -582,7 +615,7 @@ class Comparison:
             self.set_tolerance(preset.tolerance)
             self.set_default_steps(preset.steps)
             self.minima = tuple(tuple(float(v) for v in m) for m in preset.surface.minima)
-            self.data_file = data.file if data is not None else None
+            self.dataspec = data
             self.set_surface(surface, ranges=preset.surface.ranges)
             self.view.update(view.as_dict(all_fields=True))
             self.session.update({"show_basins": False})
@@ -709,12 +742,17 @@ class Comparison:
 
     def to_preset(self):
         """The comparison as a :class:`explorer.preset.Preset` (the document only: no step, no session)."""
-        from explorer.preset_schema import DataSpec, Preset, SurfaceSpec
+        from explorer.preset_schema import Preset, SurfaceSpec
 
         surface = SurfaceSpec(expression=self.expression, ranges=self.ranges, parameters=dict(self.parameters),
                               minima=self.minima, variables=self.variables,
                               reduction=getattr(self.surface, "reduction", "mean"))
-        data = DataSpec(self.data, self.data_file) if self.data is not None else None
+        data = self.dataspec if self.data is not None else None
+        if data is not None and data.prediction is not None:
+            from explorer.data_models import prediction_fits
+
+            if not prediction_fits(data.prediction, self.variables, tuple(self.parameters), data.columns):
+                data = replace(data, prediction=None)   # written for other variables: not saved
         return Preset(title=self.title, description=self.description, tolerance=self.tolerance,
                       steps=self.default_steps, surface=surface, runs=tuple(self.runs), view=self.view.as_dict(),
                       data=data)
@@ -723,6 +761,24 @@ class Comparison:
 @contextmanager
 def _nothing() -> Iterator[None]:
     yield
+
+
+def _adopt_data(spec, rows, data_file: str | None = None):
+    """The DataSpec for a surface over ``rows``: ``spec`` when the loss already sees exactly those rows,
+    else the rows as given with the settings of ``spec`` that still name their columns (None without rows)."""
+    if rows is None:
+        return None
+    if spec is not None and _same(spec.model_dataset, rows):
+        return spec
+    from explorer.preset_schema import DataSpec
+
+    if spec is None:
+        return DataSpec(rows, data_file)
+    cols = set(rows.columns)
+    keep = {key: getattr(spec, key) for key in ("show", "on_map")
+            if getattr(spec, key) is not None and set(getattr(spec, key)) <= cols}
+    prediction = spec.prediction if rows.columns == spec.columns else None
+    return DataSpec(rows, None, prediction, **keep)
 
 
 def _describe_run_change(old: RunSpec, new: RunSpec, i: int) -> tuple[str, tuple | None]:

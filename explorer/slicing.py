@@ -299,11 +299,20 @@ class SlicePlane:
             out[..., self.axes[1]] = u[..., 1]
             return out
         with np.errstate(all="ignore"):
-            # a + B(u − u_a) as two outer products: no BLAS call (whose threads fight the GUI's for two cores)
-            out = np.multiply.outer(u[..., 0], self.basis[:, 0])
-            out += np.multiply.outer(u[..., 1], self.basis[:, 1])
-            out += self.anchor - self.basis @ self.anchor_uv
-            return out
+            # p_k = c_k + B_k0 u_0 + B_k1 u_1 with c = a − B u_a, written column by column: no temporaries of
+            # the output's size and no BLAS call (whose threads would fight the window's for two cores); about
+            # 4x faster than an outer product or matmul on a 200 x 200 grid of d = 10 (bench/slices.py)
+            flat = u.reshape(-1, 2)
+            u0, u1 = flat[:, 0], flat[:, 1]
+            shift = self.anchor - self.basis @ self.anchor_uv
+            out = np.empty((flat.shape[0], self.ndim))
+            part = np.empty(flat.shape[0])
+            for k in range(self.ndim):
+                np.multiply(u0, self.basis[k, 0], out=part)
+                part += shift[k]
+                np.multiply(u1, self.basis[k, 1], out=out[:, k])
+                out[:, k] += part
+            return out.reshape(*u.shape[:-1], self.ndim)
 
     def project(self, points) -> np.ndarray:
         """The nearest points of the plane to points (..., d) -> (..., d)."""

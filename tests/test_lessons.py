@@ -1,7 +1,8 @@
 """Every two-variable lesson says something about its race; each test checks that claim against the simulation
 (no Qt). A lesson whose text and numbers disagree (the plateau once said "a fraction of the time" while its
 summary showed 352 / 367 / 368 steps) fails here. Lessons in more or fewer variables have their own claims
-in tests/test_slice_lessons.py.
+in tests/test_slice_lessons.py, lessons over data (line fit, patient readmission, the depot, Black–Scholes,
+batch size, feature scaling) in tests/test_lessons_data.py.
 
 Also checked for every lesson: its runs' colours stay apart for colour-blind viewers
 (:func:`explorer.view_settings.color_distance`), and the description's "What to notice" part exists.
@@ -68,22 +69,6 @@ def test_beale_momentum_and_adam_reach_the_minimum_while_gradient_descent_is_sti
     assert dist(run("beale", "Gradient descent"), (3, 0.5)) > 0.03
 
 
-def test_black_scholes_gd_drops_into_the_valley_fast_then_slides_to_25_percent_and_3_percent():
-    gd = run("black-scholes-calibration", "Gradient descent")
-    assert gd.loss[30] < 0.05 * gd.loss[0]                     # "within a few dozen steps"
-    np.testing.assert_allclose(end(gd), (0.25, 0.03), atol=2e-3)
-    adam = run("black-scholes-calibration", "Adam")
-    assert dist(adam, (0.25004504, 0.02996881)) > 0.01         # "still sliding along the valley after 500 steps"
-
-
-def test_delivery_depot_every_run_ends_at_the_best_spot_away_from_the_average():
-    best = (2.7310539, 3.0576279)
-    for t in lesson("delivery-depot").trajectories:
-        assert dist(t, best) < 1e-3
-    average = run("delivery-depot", "Gradient descent from the average location").points[0]
-    assert np.linalg.norm(average - np.asarray(best)) > 0.5
-
-
 def test_himmelblau_four_nearby_starts_end_in_four_different_minima():
     m = lesson("himmelblau")
     minima = np.array(m.minima)
@@ -103,12 +88,6 @@ def test_learning_rate_too_large_the_limit_is_two_over_eight():
     assert run(name, "lr 0.3").status == "diverged" and run(name, "lr 0.3").stop_step <= 25
 
 
-def test_line_fit_momentum_gets_there_about_three_times_sooner():
-    gd, momentum = run("line-fit", "Gradient descent"), run("line-fit", "Momentum")
-    ratio = steps_to_tolerance(gd.grads, 1e-3) / steps_to_tolerance(momentum.grads, 1e-3)
-    assert 2.3 <= ratio <= 3.7
-
-
 def test_newton_reaches_the_minimum_in_a_handful_of_steps():
     newton = run("newton-vs-gradient-descent", "Newton")
     assert newton.status == "converged" and newton.stop_step <= 10 and dist(newton, (1, 1)) < 1e-6
@@ -122,19 +101,6 @@ def test_noisy_gradients_jitter_and_a_decaying_learning_rate_settles():
     assert exact.status == "converged"
     spread = {t.run.label: float(np.mean(np.linalg.norm(t.points[-100:], axis=1))) for t in (noisy, decaying)}
     assert spread["Noisy gradients"] > 2 * spread["Noisy gradients, decaying lr"]
-
-
-def test_patient_readmission_newton_from_zero_takes_five_steps_from_far_it_leaves_the_map():
-    name = "patient-readmission"
-    weight_bias = (1.70, -0.08)
-    for label in ("Gradient descent", "Adam", "Newton from (0, 0)"):
-        np.testing.assert_allclose(end(run(name, label)), weight_bias, atol=0.01)
-    assert run(name, "Newton from (0, 0)").stop_step == 5
-    far = run(name, "Newton from far away")
-    (x0, x1), (y0, y1) = lesson(name).ranges
-    assert far.status == "diverged"
-    p = far.points[1]
-    assert not (x0 <= p[0] <= x1 and y0 <= p[1] <= y1)     # the first step already leaves the map
 
 
 def test_plateau_momentum_and_adam_need_under_half_the_steps():

@@ -56,10 +56,12 @@ def looks_unfinished(text: str) -> bool:
     return any(f != match[1] and f.startswith(match[1]) for f in FUNCTIONS)
 
 
-def _compile(text: str, parameters: dict[str, float]):
+def _compile(text: str, parameters: dict[str, float], **over_data):
+    """``over_data``: the variables, data rows and reduction of a comparison with data (issue 12): the typed
+    text is then the loss of one example, in those variables and the data's column names."""
     from explorer.surface import compile_surface
 
-    return compile_surface(text, dict(parameters), timeout=COMPILE_TIMEOUT)
+    return compile_surface(text, dict(parameters), timeout=COMPILE_TIMEOUT, **over_data)
 
 
 class ExpressionEditor(QWidget):
@@ -147,7 +149,10 @@ class ExpressionEditor(QWidget):
     def _sync_from_model(self) -> None:
         m = self._model
         names = list(m.variables)
-        self.label.setText(f"f({', '.join(names)}) =" if len(names) <= 3 else f"f({names[0]}, …) =")
+        letter = "ℓ" if m.data is not None and m.surface is not None and m.surface.columns else "f"
+        self.label.setText(f"{letter}({', '.join(names)}) =" if len(names) <= 3 else f"{letter}({names[0]}, …) =")
+        self.label.setToolTip("ℓ: the loss of one data row; f is its mean (or sum) over the rows"
+                              if letter == "ℓ" else "")
         two = m.ndim == 2
         for widget in (self.y_min, self.y_max, *self.range_labels[2:]):
             widget.setVisible(two)
@@ -235,6 +240,10 @@ class ExpressionEditor(QWidget):
             return
         self._requested = text
         parameters, compile_fn = dict(self._model.parameters), self._compile_fn
+        m = self._model
+        if m.data is not None and compile_fn is _compile:   # a per-example loss over the comparison's data
+            over = {"variables": m.variables, "data": m.data, "reduction": m.surface.reduction}
+            compile_fn = lambda text, parameters: _compile(text, parameters, **over)  # noqa: E731
         self.channel.submit(lambda progress, cancelled: (text, compile_fn(text, parameters)))
 
     def _on_compiled(self, payload) -> None:

@@ -1,9 +1,10 @@
-"""Stochastic fans: with gradient noise on, N seeds of the selected run drawn as faint paths on the contour.
+"""Stochastic fans: N seeds of the selected run drawn as faint paths on the contour, for a run with gradient
+noise (its noise seed) or with shuffled minibatches over data (its shuffle seed).
 
 One noisy path is one sample; a fan of them shows the spread a teacher wants to talk about. The seeds are the
 run's own seed + 1 … + N, simulated with :func:`explorer.simulation.simulate_run` on a worker thread (newest
 request wins, on the job runner) and cut at the current step like the racers. Shown while
-``model.view.show_fan`` is True and the selected run has noise.
+``model.view.show_fan`` is True and the selected run has noise or shuffled minibatches.
 """
 
 from __future__ import annotations
@@ -23,7 +24,10 @@ FAN_ALPHA = 110
 
 
 def fan_runs(run, n: int = N_SEEDS):
-    """The run with seeds seed + 1 … seed + n (empty when it has no noise)."""
+    """The run with seeds seed + 1 … seed + n: its shuffle seed when it draws shuffled minibatches (issue 12),
+    else its noise seed (empty when it has neither)."""
+    if run.batch is not None and run.batch.shuffle:
+        return [replace(run, batch=replace(run.batch, seed=run.batch.seed + k)) for k in range(1, n + 1)]
     if run.noise is None or not run.noise.std > 0:
         return []
     return [replace(run, noise=replace(run.noise, seed=run.noise.seed + k)) for k in range(1, n + 1)]

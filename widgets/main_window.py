@@ -147,6 +147,14 @@ class MainWindow(QMainWindow):
         self.sweep_view = SweepView(m)
         self.parameter_sliders = ParameterSliders(m)
         self.critical_list = CriticalPointList(m)
+        from widgets.data_pane import DataPane
+        from widgets.map_data import MapData
+        from widgets.minibatch_views import BatchGradientArrow, BatchLossCurves
+
+        self.data_pane = DataPane(m)                     # data, fit, residuals, minibatch (issue 12)
+        self.map_data = MapData(m, self.contour_view)    # data in the variables' plane, draggable on the map
+        self.batch_arrow = BatchGradientArrow(m, self.contour_view)
+        self.batch_loss = BatchLossCurves(m, self.loss_plot)
 
     def _create_central(self) -> None:
         self.views_splitter = QSplitter(Qt.Orientation.Horizontal)
@@ -191,12 +199,15 @@ class MainWindow(QMainWindow):
         self.summary_dock = self._dock("Summary", "summary", self.summary_table)
         self.sweep_dock = self._dock("Learning-Rate Sweep", "sweep", self.sweep_view)
         self.critical_dock = self._dock("Critical Points", "critical", self.critical_list)
+        self.data_dock = self._dock("Data", "data", self.data_pane)
+        self._data_shown: bool | None = None      # whether the data dock was last put up (see _show_data_dock)
         # right: the lesson (and the maths) above the runs (and parameters, basins)
         self.addDockWidget(right, self.lesson_dock, Qt.Orientation.Vertical)
         self.addDockWidget(right, self.runs_dock, Qt.Orientation.Vertical)
         self.tabifyDockWidget(self.lesson_dock, self.maths_dock)
         self.tabifyDockWidget(self.runs_dock, self.parameters_dock)
         self.tabifyDockWidget(self.parameters_dock, self.basins_dock)
+        self.tabifyDockWidget(self.basins_dock, self.data_dock)
         # bottom: the loss plot beside the numbers (and summary, sweep, critical points)
         self.addDockWidget(bottom, self.loss_dock, Qt.Orientation.Horizontal)
         self.addDockWidget(bottom, self.table_dock, Qt.Orientation.Horizontal)
@@ -283,6 +294,9 @@ class MainWindow(QMainWindow):
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
         self.document.install_menu(file_menu)
+        entries = file_menu.actions()
+        after_gallery = entries[entries.index(self.document.gallery_action) + 1]
+        file_menu.insertAction(after_gallery, self.data_pane.actions.open_data_action)
         self.exporter.fill_menu(self.document.export_menu)
         file_menu.addAction(self.quit_action)
 
@@ -294,7 +308,8 @@ class MainWindow(QMainWindow):
 
         view_menu = bar.addMenu("&View")
         for dock in (self.lesson_dock, self.maths_dock, self.runs_dock, self.parameters_dock, self.basins_dock,
-                     self.loss_dock, self.table_dock, self.summary_dock, self.sweep_dock, self.critical_dock):
+                     self.data_dock, self.loss_dock, self.table_dock, self.summary_dock, self.sweep_dock,
+                     self.critical_dock):
             view_menu.addAction(dock.toggleViewAction())
         view_menu.addSeparator()
         view_menu.addAction(self.legend_action)
@@ -303,7 +318,7 @@ class MainWindow(QMainWindow):
         self.overlay_actions = install_view_actions(overlays_menu, self.model.view, OVERLAYS)
         overlays_menu.addSeparator()
         self.overlay_actions |= install_view_actions(overlays_menu, self.model.view,
-                                                     (("show_fan", "Noise Fan (12 Seeds)"),))
+                                                     (("show_fan", "Fan of 12 Seeds (Noise or Shuffle)"),))
         self.overlay_actions |= install_view_actions(overlays_menu, self.model.session,
                                                      (("show_basins", "Basins of Attraction"),))
         self._choice_menu(view_menu.addMenu("Contour &Levels"), "contour_levels",
@@ -320,6 +335,9 @@ class MainWindow(QMainWindow):
         view_menu.addAction(self.full_screen_action)
         view_menu.addAction(self.presentation_action)
 
+        data_menu = bar.addMenu("&Data")
+        self.data_pane.actions.fill_menu(data_menu)
+
         run_menu = bar.addMenu("&Run")
         p = self.playback
         for a in (p.play_action, p.back_action, p.forward_action, p.start_action, p.end_action):
@@ -333,7 +351,8 @@ class MainWindow(QMainWindow):
         help_menu.addAction(self.guide_action)
         help_menu.addSeparator()
         help_menu.addAction(self.about_action)
-        self.menus = {"File": file_menu, "Edit": edit_menu, "View": view_menu, "Run": run_menu, "Help": help_menu}
+        self.menus = {"File": file_menu, "Edit": edit_menu, "View": view_menu, "Data": data_menu, "Run": run_menu,
+                      "Help": help_menu}
         self.model.view.changed.connect(self._sync_view_actions)
         self._sync_view_actions()
 
@@ -362,6 +381,9 @@ class MainWindow(QMainWindow):
 
     def _create_status_bar(self) -> None:
         self.statusBar().showMessage(HINT, 10_000)
+        self.data_pane.actions.message.connect(lambda text: self.statusBar().showMessage(text, 10_000))
+        self.model.data_changed.connect(self._show_data_dock)
+        self._show_data_dock()
 
     def _create_keyboard(self) -> None:
         from widgets.keyboard import KeyboardRouter
@@ -389,7 +411,19 @@ class MainWindow(QMainWindow):
         """A lesson or file was opened: show its card; the formula field shows its formula (model.loaded)."""
         if self.model.description:
             self.lesson_dock.raise_()
+        self._show_data_dock()
         self.focus_map()
+
+    def _show_data_dock(self) -> None:
+        """The data pane comes to the front (over the runs) when a comparison gets data, and goes away when
+        it has none."""
+        has = self.model.dataspec is not None
+        if has == self._data_shown or self._presentation is not None:
+            return
+        self._data_shown = has
+        self.data_dock.setVisible(has)
+        if has:
+            self.data_dock.raise_()
 
     def _toggle_full_screen(self, on: bool) -> None:
         if on:

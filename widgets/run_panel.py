@@ -2,8 +2,9 @@
 
 The editor shows the optimizer and its hyperparameters under their torch.optim names (the learning rate on
 a log-scale slider with an exact number box beside it), the start point, step budget, colour, gradient
-noise and learning-rate schedule. Every edit replaces the run in the model (``model.set_run``), which
-recomputes that run's trajectory; the editor follows the model, never the other way round.
+noise, learning-rate schedule and minibatches over the data (:mod:`widgets.batch_editor`). Every edit
+replaces the run in the model (``model.set_run``), which recomputes that run's trajectory; the editor follows
+the model, never the other way round.
 """
 
 from __future__ import annotations
@@ -219,6 +220,10 @@ class RunPanel(QWidget):
         form.addRow("Noise", noise)
         form.addRow("Schedule", self.schedule_kind)
         form.addRow("", self.schedule_args)
+        from widgets.batch_editor import BatchEditor
+
+        self.batch_editor = BatchEditor(model)     # minibatches over the data (issue 12)
+        form.addRow("Batches", self.batch_editor)
         form.addRow("Status", self.status)
         self.editor = QWidget()
         self.editor.setLayout(form)

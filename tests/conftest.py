@@ -18,3 +18,6 @@ def pytest_addoption(parser):
     if importlib.util.find_spec("pytestqt") is None:   # pytest-qt declares these itself when installed
         parser.addini("qt_api", "Qt binding (used by pytest-qt; unused without Qt)")
         parser.addini("qt_log_level_fail", "Qt log level that fails a test (used by pytest-qt)")
+    if importlib.util.find_spec("pytest_xvfb") is None:   # likewise pytest-xvfb's
+        for name in ("xvfb_width", "xvfb_height", "xvfb_colordepth"):
+            parser.addini(name, "virtual screen (used by pytest-xvfb)")

@@ -76,7 +76,7 @@ def test_readme_apt_lines_are_what_ci_installs():
     tests = next(b for b in _readme_blocks() if "pytest" in b)
     assert _apt_packages(tests) == _ci_apt_packages()
     app = next(b for b in _readme_blocks() if "main.py" in b and "pytest" not in b)
-    assert _apt_packages(app) == [p for p in _ci_apt_packages() if p not in ("xvfb", "xauth")]
+    assert _apt_packages(app) == [p for p in _ci_apt_packages() if p not in ("xvfb", "xauth", "xdotool")]
 
 
 def test_readme_test_command_is_the_one_ci_runs():

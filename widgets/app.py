@@ -95,13 +95,16 @@ def apply_theme(app: QApplication, theme: str) -> None:
     app.setPalette(dark_palette() if theme == "dark" else app.style().standardPalette())
     pg.setConfigOptions(background=background, foreground=foreground)
     for widget in app.allWidgets():   # plots already on screen follow the theme too
-        if isinstance(widget, pg.GraphicsView):
-            widget.setBackground(background)
-        if isinstance(widget, pg.PlotWidget):
-            for name in ("left", "bottom"):
-                axis = widget.getPlotItem().getAxis(name)
-                axis.setPen(foreground)
-                axis.setTextPen(foreground)
+        try:
+            if isinstance(widget, pg.GraphicsView):
+                widget.setBackground(background)
+            if isinstance(widget, pg.PlotWidget):
+                for name in ("left", "bottom"):
+                    axis = widget.getPlotItem().getAxis(name)
+                    axis.setPen(foreground)
+                    axis.setTextPen(foreground)
+        except (AttributeError, RuntimeError):   # a plot being closed (its items already gone)
+            continue
 
 
 def _default_model():

@@ -107,9 +107,14 @@ class BasinView(QWidget):
         self.status.setWordWrap(True)
 
         form = QFormLayout()
-        form.addRow("Grid (cells per side)", self.resolution)
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
+        form.addRow("Grid (per side)", self.resolution)
         form.addRow("Steps per start", self.steps)
         form.addRow("Colour by", self.mode)
+        self.mode.setMinimumContentsLength(10)
+        self.mode.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.compute_button.setText("Compute")
+        self.compute_button.setToolTip("Run the selected optimizer from every cell of the grid")
         buttons = QHBoxLayout()
         for b in (self.compute_button, self.cancel_button, self.hide_button):
             buttons.addWidget(b)

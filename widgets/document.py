@@ -42,12 +42,20 @@ APP_NAME = "Gradient Descent Explorer"
 DATA_DIR_NAME = "gradient-descent-explorer"
 RECENT_KEY = "document/recent_files"
 MAX_RECENT = 8
-AUTOSAVE_MS = 30_000
 FILE_FILTER = "Presets (*.toml);;All files (*)"
 _RECOVERY_GLOB = "recovery-*.toml"
 _HEADER = re.compile(r"^# recovery-of: (.*)$", re.MULTILINE)
 
 Button = QMessageBox.StandardButton
+
+
+def autosave_interval() -> int:
+    """Milliseconds between recovery autosaves: 30 s, or ``GRADIENT_DESCENT_EXPLORER_AUTOSAVE`` seconds."""
+    try:
+        seconds = float(os.environ.get("GRADIENT_DESCENT_EXPLORER_AUTOSAVE", "30"))
+    except ValueError:
+        seconds = 30.0
+    return int(min(max(seconds, 0.1), 3600.0) * 1000)
 
 
 def default_recovery_dir() -> Path:
@@ -125,7 +133,7 @@ class Document(QObject):
 
     def __init__(self, window: QMainWindow, model, *, settings: QSettings | None = None,
                  recovery_dir: str | os.PathLike | None = None, file_menu: QMenu | None = None,
-                 autosave_ms: int = AUTOSAVE_MS, handle_close: bool = True) -> None:
+                 autosave_ms: int | None = None, handle_close: bool = True) -> None:
         super().__init__(window)
         self.window, self.model = window, model
         self.file_path: str | None = None
@@ -134,7 +142,7 @@ class Document(QObject):
         self._recovery_stale = False
         self._handle_close = handle_close
         self.autosave_timer = QTimer(self)
-        self.autosave_timer.setInterval(autosave_ms)
+        self.autosave_timer.setInterval(autosave_ms if autosave_ms is not None else autosave_interval())
         self.autosave_timer.timeout.connect(self._autosave)
         self.undo_stack = UndoHistory(model, self)
         self.undo_stack.cleanChanged.connect(self._on_clean_changed)

@@ -189,10 +189,21 @@ def _write_gif(path: Path, frames, fps: float, palette_from: np.ndarray, keep=()
     from PIL import Image
 
     palette = gif_palette(palette_from, keep)
+    entries = np.array(palette.getpalette()[:768], dtype=np.uint8).reshape(-1, 3)
+    exact = [(np.array([int(c[i:i + 2], 16) for i in (1, 3, 5)], dtype=np.uint8),) for c in keep]
+    exact = [(rgb, int(np.flatnonzero(np.all(entries == rgb, axis=1))[-1])) for (rgb,) in exact]
     duration = max(20, round(1000 / fps))   # browsers treat < 20 ms as 100 ms
     images, durations, previous = [], [], None
     for rgb in frames:
         frame = Image.fromarray(rgb).quantize(palette=palette, dither=Image.Dither.NONE)
+        if exact:
+            # Pillow maps through a coarse colour cache: a run's exact colour can land on a neighbour entry.
+            # Pixels that are exactly a run colour get that colour's own entry.
+            index = np.asarray(frame).copy()
+            for color, entry in exact:
+                index[np.all(rgb == color, axis=-1)] = entry
+            frame = Image.frombytes("P", (index.shape[1], index.shape[0]), index.tobytes())
+            frame.putpalette(palette.getpalette())
         data = frame.tobytes()
         if data == previous:   # nothing moved: show the previous frame longer
             durations[-1] += duration

@@ -200,14 +200,14 @@ class ExpressionEditor(QWidget):
         self.apply()
 
     def apply(self) -> None:
-        """Apply the typed text now if it compiles (Enter)."""
+        """Apply the typed text now if it compiles (Enter); the keyboard goes back to the map once it is in
+        use (a mistake keeps it in the field)."""
         self.pause.stop()
         if not self.dirty:
             self.show_model_formula()
             self.done_editing.emit()
             return
         self._request(force=True)
-        self.done_editing.emit()
 
     def revert(self) -> None:
         """Esc: put back the comparison's formula."""
@@ -261,6 +261,8 @@ class ExpressionEditor(QWidget):
         self._model.set_surface(surface)
         self._show_ok()
         self.surface_applied.emit(surface)
+        if self._force:
+            self.done_editing.emit()
 
     def _on_failed(self, error) -> None:
         text = self._requested or self.line_edit.text()

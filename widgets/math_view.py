@@ -16,6 +16,7 @@ Typesetting takes 50 ms to seconds for big formulas: it runs on the job runner (
 from __future__ import annotations
 
 import re
+import threading
 from functools import lru_cache
 
 import numpy as np
@@ -28,6 +29,9 @@ from widgets import jobs
 
 FONT_PT = 15.0
 SPLIT_CHARS = 70           # a line whose LaTeX is longer than this is cut into its terms
+INDENT = 24                # continuation rows of a wrapped formula start this far in
+LONG_DERIVATIVE = 2500     # a derivative longer than this (LaTeX characters) is summarised, not typeset
+TOOLTIP_CHARS = 3000
 MIN_SHRINK = 0.55
 MAX_LATEX_CHARS = 4000     # beyond this a line is shown as plain text (mathtext gets slow and unreadable)
 _PARSER = MathTextParser("agg")
@@ -49,11 +53,15 @@ def sanitize_latex(tex: str) -> str:
     return tex
 
 
+_PARSER_LOCK = threading.Lock()   # matplotlib's parser is not thread-safe: one typesetting at a time
+
+
 @lru_cache(maxsize=256)
 def _raster(text: str, size: float, dpi: float) -> tuple[np.ndarray, float]:
     """Rasterise ``text`` (mathtext when it contains $…$) -> (alpha mask (h, w) uint8, baseline depth px)."""
-    parsed = _PARSER.parse(text, dpi=dpi, prop=FontProperties(size=size))
-    return np.asarray(parsed.image, dtype=np.uint8), float(parsed.depth)
+    with _PARSER_LOCK:
+        parsed = _PARSER.parse(text, dpi=dpi, prop=FontProperties(size=size))
+        return np.asarray(parsed.image, dtype=np.uint8), float(parsed.depth)
 
 
 def typeset(tex: str, color: QtGui.QColor, *, size: float = FONT_PT, dpi: float = 96.0,
@@ -68,11 +76,14 @@ def typeset(tex: str, color: QtGui.QColor, *, size: float = FONT_PT, dpi: float 
     if ok:
         try:
             mask, _ = _raster(f"${sanitize_latex(tex)}$", size, dpi)
-        except (ValueError, RuntimeError, IndexError, KeyError):
+        except Exception:   # pyparsing's ParseException and friends: show plain text instead
             ok = False
     if mask is None:
-        plain = (fallback or tex).replace("$", r"\$")
-        mask, _ = _raster(plain, size * 0.9, dpi)
+        plain = (fallback or tex)[:MAX_LATEX_CHARS].replace("$", r"\$")
+        try:
+            mask, _ = _raster(plain, size * 0.9, dpi)
+        except Exception:
+            return _plain_image(fallback or tex, color, size, dpi), False
     h, w = mask.shape
     rgba = np.empty((h, w, 4), dtype=np.uint8)
     rgba[..., 0], rgba[..., 1], rgba[..., 2] = color.red(), color.green(), color.blue()
@@ -81,48 +92,113 @@ def typeset(tex: str, color: QtGui.QColor, *, size: float = FONT_PT, dpi: float 
     return image, ok
 
 
+def _plain_image(text: str, color: QtGui.QColor, size: float, dpi: float) -> QtGui.QImage:
+    """Text drawn with Qt's own font machinery (the last resort when matplotlib cannot lay it out)."""
+    font = QtGui.QFont()
+    font.setPixelSize(max(8, round(size * dpi / 72 * 0.9)))
+    metrics = QtGui.QFontMetrics(font)
+    text = text[:MAX_LATEX_CHARS]
+    image = QtGui.QImage(max(1, metrics.horizontalAdvance(text)), metrics.height(),
+                         QtGui.QImage.Format.Format_RGBA8888)
+    image.fill(QtCore.Qt.GlobalColor.transparent)
+    painter = QtGui.QPainter(image)
+    painter.setFont(font)
+    painter.setPen(color)
+    painter.drawText(0, metrics.ascent(), text)
+    painter.end()
+    return image
+
+
 def _var(v) -> str:
     return sympy.latex(v)
 
 
-def _terms(expr) -> list[str]:
-    """The LaTeX of ``expr`` as its printed terms: the first as is, the others with their sign in front."""
+def _terms(expr, sign: str = "") -> list[str]:
+    """The LaTeX of ``expr`` cut into pieces of about :data:`SPLIT_CHARS` characters where it can be cut:
+    between the terms of a sum (each with its sign in front), and inside a long bracket — ``(a + b)^2`` or
+    ``c (a + b)`` — between the terms in the bracket, the bracket opening in the first piece and closing in
+    the last. A piece that cannot be cut further is kept whole."""
     whole = sympy.latex(expr)
-    if len(whole) <= SPLIT_CHARS or not isinstance(expr, sympy.Add):
-        return [whole]
-    terms = expr.as_ordered_terms()
-    out = [sympy.latex(terms[0])]
-    for term in terms[1:]:
-        if term.could_extract_minus_sign():
-            out.append("- " + sympy.latex(-term))
-        else:
-            out.append("+ " + sympy.latex(term))
-    return out
+    if len(whole) <= SPLIT_CHARS:
+        return [sign + whole]
+    if isinstance(expr, sympy.Add):
+        terms = expr.as_ordered_terms()
+        out = _terms(terms[0], sign)
+        for term in terms[1:]:
+            out += _terms(-term, "- ") if term.could_extract_minus_sign() else _terms(term, "+ ")
+        return out
+    if isinstance(expr, sympy.Pow) and isinstance(expr.base, sympy.Add):
+        inner = _terms(expr.base)
+        if len(inner) > 1:
+            inner[0] = f"{sign}(" + inner[0]
+            inner[-1] = f"{inner[-1]})^{{{sympy.latex(expr.exp)}}}"
+            return inner
+    if isinstance(expr, sympy.Mul):
+        coeff, rest = expr.as_coeff_Mul()
+        factors = rest.as_ordered_factors()
+        sums = [f for f in factors if isinstance(f, sympy.Add)]
+        if len(sums) == 1:
+            others = sympy.Mul(coeff, *[f for f in factors if f is not sums[0]])
+            inner = _terms(sums[0])
+            if len(inner) > 1:
+                head = "" if others == 1 else ("-" if others == -1 else sympy.latex(others))
+                inner[0] = f"{sign}{head}(" + inner[0]
+                inner[-1] = inner[-1] + ")"
+                return inner
+        if len(factors) > 1:    # a long product: one piece per factor (a sum in brackets, cut inside)
+            out = []
+            for k, factor in enumerate(factors):
+                pieces = _terms(factor)
+                if isinstance(factor, sympy.Add):
+                    pieces[0], pieces[-1] = "(" + pieces[0], pieces[-1] + ")"
+                if k > 0:
+                    pieces[0] = r"\cdot " + pieces[0]
+                out += pieces
+            head = "" if coeff == 1 else ("-" if coeff == -1 else sympy.latex(coeff) + " ")
+            out[0] = sign + head + out[0]
+            return out
+    return [sign + whole]
 
 
-def formula_lines(surface) -> list[tuple[str, str, list[str], str]]:
+def _derivative(expr) -> list[str]:
+    """The pieces of a derivative, or a one-piece summary when it is too long to be worth typesetting."""
+    text = sympy.latex(expr)
+    if len(text) <= LONG_DERIVATIVE:
+        return _terms(expr)
+    n = len(sympy.Add.make_args(expr))
+    return [rf"\mathrm{{a\ long\ expression\ ({n}\ terms,\ {len(text):,}\ characters)}}".replace(",", "{,}")]
+
+
+def formula_lines(surface, part: str = "all") -> list[tuple[str, str, list[str], str]]:
     """(heading, left-hand side, right-hand side as a list of term pieces, plain-text) for f, each ∂f/∂v and
-    each ∂²f/∂u∂v (u ≤ v); the pieces are mathtext without $."""
+    each ∂²f/∂u∂v (u ≤ v); the pieces are mathtext without $. ``part``: "f", "derivatives" or "all"."""
     names = [_var(v) for v in surface.variables]
     plain_names = [str(v) for v in surface.variables]
-    lines = [("f", f"f({', '.join(names)}) =", _terms(surface.expr), f"f({', '.join(plain_names)}) = {surface.expr}")]
+    lines = []
+    if part in ("f", "all"):
+        lines.append(("f", f"f({', '.join(names)}) =", _terms(surface.expr),
+                      f"f({', '.join(plain_names)}) = {surface.expr}"))
+    if part == "f":
+        return lines
     for v, pv, g in zip(names, plain_names, surface.gradient_exprs, strict=True):
-        lines.append(("∇f", rf"\partial f/\partial {v} =", _terms(g), f"df/d{pv} = {g}"))
+        lines.append(("∇f", rf"\partial f/\partial {v} =", _derivative(g), f"df/d{pv} = {g}"))
     hess = surface.hessian_exprs
     for i, (u, pu) in enumerate(zip(names, plain_names, strict=True)):
         for j in range(i, len(names)):
             v, pv = names[j], plain_names[j]
             lhs = (rf"\partial^2 f/\partial {u}^2" if i == j else rf"\partial^2 f/\partial {u}\,\partial {v}")
-            lines.append(("H", f"{lhs} =", _terms(hess[i][j]), f"d2f/d{pu}d{pv} = {hess[i][j]}"))
+            lines.append(("H", f"{lhs} =", _derivative(hess[i][j]), f"d2f/d{pu}d{pv} = {hess[i][j]}"))
     return lines
 
 
-def typeset_surface(surface, color: QtGui.QColor, dpi: float, cancelled=lambda: False):
+def typeset_surface(surface, color: QtGui.QColor, dpi: float, cancelled=lambda: False, part: str = "all"):
     """(heading, [piece images], ok, plain text) per line of :func:`formula_lines` (safe on a worker).
 
     The first piece of a line carries its left-hand side (``f(x, y) = first term``)."""
     out = []
-    for head, lhs, pieces, plain in formula_lines(surface):
+    for head, lhs, pieces, plain in formula_lines(surface, part):
+        if len(plain) > TOOLTIP_CHARS:
+            plain = plain[:TOOLTIP_CHARS] + " …"
         if cancelled():
             return out
         images, ok = [], True
@@ -187,7 +263,7 @@ class _Flow(QtWidgets.QLayout):
 
     def _place(self, rect, *, move: bool) -> int:
         x, y, row_height = rect.x(), rect.y(), 0
-        indent = 24
+        indent = INDENT
         for item in self._items:
             hint = item.sizeHint()
             if x + hint.width() > rect.right() + 1 and row_height > 0:
@@ -240,9 +316,9 @@ class _Formula(QtWidgets.QWidget):
         self.setSizePolicy(policy)
 
     def fit(self, width: int) -> None:
-        for piece in self.pieces:
-            piece.fit(width)
-        self.setMinimumWidth(max((p.width() for p in self.pieces), default=1))
+        for k, piece in enumerate(self.pieces):
+            piece.fit(width if k == 0 else width - INDENT)   # continuation rows are indented
+        self.setMinimumWidth(max((p.width() + (INDENT if k else 0) for k, p in enumerate(self.pieces)), default=1))
         self.layout().invalidate()
         self.setFixedHeight(self.layout().heightForWidth(max(width, self.minimumWidth())))
 
@@ -262,9 +338,15 @@ class MathView(QtWidgets.QScrollArea):
         self.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
         self._timer = QtCore.QTimer(self, singleShot=True, interval=0)
         self._timer.timeout.connect(self.refresh)
-        self.channel = jobs.channel(self, "typeset")
+        self._lines: list = []
+        self._lines_more: list | None = None
+        self._more_pending: tuple | None = None
+        self.channel = jobs.channel(self, "typeset")          # f first: it is what people read
         self.channel.finished.connect(self._on_typeset)
         self.channel.failed.connect(lambda exc: self._on_typeset((self._pending, exc)))
+        self.more = jobs.channel(self, "typeset-derivatives")  # then ∇f and the Hessian
+        self.more.finished.connect(self._on_more)
+        self.more.failed.connect(lambda exc: self._on_more((self._more_pending, [])))
         model.surface_changed.connect(self._schedule)
         self.refresh()
 
@@ -288,6 +370,11 @@ class MathView(QtWidgets.QScrollArea):
         super().resizeEvent(event)
         self._fit()
 
+    def viewportEvent(self, event) -> bool:
+        if event.type() == QtCore.QEvent.Type.Resize:   # e.g. a scroll bar came or went
+            QtCore.QTimer.singleShot(0, self._fit)
+        return super().viewportEvent(event)
+
     def _fit(self) -> None:
         width = self.viewport().width() - 20
         for line in self.findChildren(_Formula):
@@ -300,7 +387,7 @@ class MathView(QtWidgets.QScrollArea):
     @property
     def busy(self) -> bool:
         """True while a typesetting job for the current surface is still running."""
-        return self._pending is not None
+        return self._pending is not None or self._more_pending is not None
 
     def refresh(self) -> None:
         """Typeset the current surface on the worker (skipped when formulas and colours are unchanged)."""
@@ -311,13 +398,16 @@ class MathView(QtWidgets.QScrollArea):
         if key in (self._shown, self._pending):
             return
         if surface is None:
-            self._pending = None
+            self._pending = self._more_pending = None
+            self._lines = []
             self._show(key, [])
             return
-        self._pending = key
+        self._pending = self._more_pending = key
         ink = QtGui.QColor(color)
         self.channel.submit(lambda progress, cancelled: (key, typeset_surface(surface, ink, 96.0 * dpr,
-                                                                              cancelled)))
+                                                                              cancelled, "f")))
+        self.more.submit(lambda progress, cancelled: (key, typeset_surface(surface, ink, 96.0 * dpr,
+                                                                           cancelled, "derivatives")))
 
     def _on_typeset(self, payload) -> None:
         key, result = payload
@@ -328,9 +418,22 @@ class MathView(QtWidgets.QScrollArea):
             plain = str(self._model.surface.expr) if self._model.surface is not None else ""
             image, _ = typeset(plain, self.palette().color(QtGui.QPalette.ColorRole.WindowText))
             result = [("f", [image], False, plain)]
-        self._show(key, result)
+        self._lines = list(result)
+        self._show(key, self._lines, more=self._more_pending == key)
 
-    def _show(self, key, lines) -> None:
+    def _on_more(self, payload) -> None:
+        key, result = payload
+        if key != self._more_pending:
+            return
+        self._more_pending = None
+        if self._pending == key:          # f is not there yet: it will show both
+            self._lines_more = list(result)
+            return
+        self._show(key, [*self._lines, *result])
+
+    def _show(self, key, lines, *, more: bool = False) -> None:
+        if not more and getattr(self, "_lines_more", None):
+            lines, self._lines_more = [*lines, *self._lines_more], None
         self._shown = key
         dpr = key[2]
         content = QtWidgets.QWidget()
@@ -345,6 +448,7 @@ class MathView(QtWidgets.QScrollArea):
             if head != heading:
                 heading = head
                 title = QtWidgets.QLabel(self.HEADINGS[head])
+                title.setWordWrap(True)          # a narrow panel wraps the heading rather than scrolling
                 font = QtGui.QFont(self.font())
                 font.setBold(True)
                 font.setPointSizeF(12.0)
@@ -355,8 +459,13 @@ class MathView(QtWidgets.QScrollArea):
             if not ok:
                 self.ok = False
                 note = QtWidgets.QLabel("(shown as plain text: mathtext cannot typeset this formula)")
+                note.setWordWrap(True)
                 note.setEnabled(False)
                 layout.addWidget(note)
+        if more:
+            note = QtWidgets.QLabel("typesetting ∇f and the Hessian…")
+            note.setEnabled(False)
+            layout.addWidget(note)
         layout.addStretch(1)
         self.setWidget(content)
         self._fit()

@@ -110,7 +110,8 @@ class PlaybackBar(QWidget):
         self.scrub.setMinimumWidth(160)     # a usable scrubber at 1024 px wide, never a stub
         self.scrub.valueChanged.connect(model.set_step)
         self.step_label = QLabel()
-        self.step_label.setMinimumWidth(self.step_label.fontMetrics().horizontalAdvance("step 00000 / 00000"))
+        self.step_label.setToolTip("the step shown / the last step")
+        self.step_label.setMinimumWidth(self.step_label.fontMetrics().horizontalAdvance("00000 / 00000"))
 
         self.speed = QSlider(Qt.Orientation.Horizontal)
         self.speed.setRange(0, _SPEED_TICKS)
@@ -120,7 +121,8 @@ class PlaybackBar(QWidget):
         self.speed.setMaximumWidth(160)
         self.speed.valueChanged.connect(self._show_speed)
         self.speed_label = QLabel()
-        self.speed_label.setMinimumWidth(self.speed_label.fontMetrics().horizontalAdvance("500 steps/s"))
+        self.speed_label.setToolTip("playback speed in steps per second")
+        self.speed_label.setMinimumWidth(self.speed_label.fontMetrics().horizontalAdvance("500/s"))
         self.loop = QCheckBox("Loop")
 
         row = QHBoxLayout(self)
@@ -248,7 +250,7 @@ class PlaybackBar(QWidget):
 
     def _show_speed(self) -> None:
         speed = self.steps_per_second
-        self.speed_label.setText(f"{speed:.0f} steps/s" if speed >= 10 else f"{speed:.1f} steps/s")
+        self.speed_label.setText(f"{speed:.0f}/s" if speed >= 10 else f"{speed:.1f}/s")
 
     def _sync(self, *_args) -> None:
         m = self._model
@@ -256,4 +258,4 @@ class PlaybackBar(QWidget):
         self.scrub.setRange(0, m.max_step)
         self.scrub.setValue(m.step)
         self.scrub.blockSignals(False)
-        self.step_label.setText(f"step {m.step} / {m.max_step}")
+        self.step_label.setText(f"{m.step} / {m.max_step}")

@@ -25,9 +25,10 @@ import pyqtgraph as pg
 from pyqtgraph.Qt import QtCore, QtGui, QtWidgets
 
 from explorer.events import Bindings
-from explorer.levels import contour_levels, sample_grid, value_scale
+from explorer.levels import contour_levels, value_scale
 from explorer.runs import RunSpec
 from widgets.colors import OUTLINE, line_contrast, lookup_table, qcolor, rgba_bytes
+from widgets.progressive_grid import ProgressiveGrid
 
 GRID_SHAPE = (200, 200)        # (rows = y samples, columns = x samples)
 MINIMUM_SIZE = 18
@@ -124,6 +125,9 @@ class ContourView(pg.PlotWidget):
         self.levels = np.empty(0)          # iso-line levels in f units (ascending)
         self.level_kind = "linear"         # "linear" | "log", the spacing in use
         self.grid_values: np.ndarray | None = None   # (h, w) f on the grid
+        # a loss over many data rows: a coarse grid at once, the full one a moment later (issue 12)
+        self._grid = ProgressiveGrid(self, "contour-grid", GRID_SHAPE)
+        self._grid.ready.connect(self._on_full_grid)
 
         plot = self.getPlotItem()
         plot.hideButtons()
@@ -210,7 +214,7 @@ class ContourView(pg.PlotWidget):
             self.grid_values = None
             self._draw_minima()
             return
-        xs, ys, values = sample_grid(model.surface, model.x_range, model.y_range, GRID_SHAPE)
+        xs, ys, values = self._grid.sample(model.surface, model.x_range, model.y_range)
         self.grid_values = values
         self._xs, self._ys = xs, ys
         (x0, x1), (y0, y1) = model.x_range, model.y_range
@@ -225,6 +229,16 @@ class ContourView(pg.PlotWidget):
         plot.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0.0)
         plot.getViewBox().setLimits(xMin=x0 - 10 * (x1 - x0), xMax=x1 + 10 * (x1 - x0),
                                     yMin=y0 - 10 * (y1 - y0), yMax=y1 + 10 * (y1 - y0))
+
+    def _on_full_grid(self, surface, ranges, grid) -> None:
+        """The full grid of a costly surface arrived (:mod:`widgets.progressive_grid`): draw it if still current."""
+        model = self._model
+        if surface is not model.surface or ranges != (model.x_range, model.y_range):
+            return
+        self._xs, self._ys, self.grid_values = grid
+        (x0, x1), (y0, y1) = model.x_range, model.y_range
+        self._draw_levels()
+        self._image.setRect(QtCore.QRectF(x0, y0, x1 - x0, y1 - y0))
 
     def _draw_levels(self) -> None:
         """Colour image and iso-lines for the current grid and level mode."""

@@ -108,6 +108,7 @@ class DataPane(QWidget):
         self.layout_info: FitLayout | None = None
         self._drawn = np.empty(0, dtype=int)        # data rows drawn, in scatter order
         self._range_key = None                      # what the view range was fitted to
+        self._drawn_for = None                      # (DataSpec, Symbolic) the points and layout were drawn for
         self.actions = DataActions(model, self)
 
         # --- the tool row
@@ -206,7 +207,7 @@ class DataPane(QWidget):
         layout.addWidget(self.splitter)
 
         self._bindings = Bindings(((model.data_changed, self._on_data_changed),
-                                   (model.surface_changed, self._on_data_changed),
+                                   (model.surface_changed, self._on_surface_changed),
                                    (model.loaded, self._on_loaded),
                                    (model.trajectories_changed, self._draw_fit),
                                    (model.step_changed, self._draw_fit),
@@ -229,9 +230,18 @@ class DataPane(QWidget):
         if key == "presentation":
             self._on_data_changed()
 
+    def _on_surface_changed(self) -> None:
+        """A new formula, parameters or reduction (the rows, if they changed, were drawn on data_changed)."""
+        m = self._model
+        if m.dataspec is not None and m.surface is not None and self._drawn_for == (m.dataspec, m.surface.symbolic):
+            self._draw_fit()
+        else:
+            self._on_data_changed()
+
     def _on_data_changed(self, *_args) -> None:
         m = self._model
         spec = m.dataspec
+        self._drawn_for = (spec, m.surface.symbolic if m.surface is not None else None)
         has = spec is not None and m.surface is not None
         for w in (self.h_combo, self.v_combo, self.rows_button):
             w.setEnabled(has)

@@ -57,8 +57,8 @@ class MapData(QObject):
     def _draw(self, *_args) -> None:
         cols = self.columns()
         if cols is None:
-            self.markers.setData([])
-            self.rings.setData([])
+            self._clear(self.markers)
+            self._clear(self.rings)
             return
         data = self._model.dataspec.dataset
         size = MARKER_SIZE * (1.4 if self._model.session.presentation else 1.0)
@@ -74,13 +74,18 @@ class MapData(QObject):
         record = getattr(traj, "batch", None) if traj is not None and m.runs[i].visible else None
         k = min(int(m.step), traj.stop_step) if traj is not None else 0
         if record is None or k >= len(record.loss):
-            self.rings.setData([])
+            self._clear(self.rings)
             return
         rows = np.asarray(record.rows(k), dtype=int)
         data = m.dataspec.dataset
         size = RING_SIZE * (1.4 if m.session.presentation else 1.0)
         self.rings.setData(x=data.column(cols[0])[rows], y=data.column(cols[1])[rows], size=size,
                            pen=pg.mkPen(qcolor(m.color_of(i)), width=3.5))
+
+    @staticmethod
+    def _clear(item) -> None:
+        if len(item.data):         # setData([]) costs a few milliseconds even when there is nothing to clear
+            item.setData([])
 
     def positions(self) -> np.ndarray:
         """(n, 2) map coordinates of the drawn data markers."""

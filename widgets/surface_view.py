@@ -23,8 +23,9 @@ from pyqtgraph.opengl import shaders
 from pyqtgraph.Qt import QtCore, QtGui
 
 from explorer.events import Bindings
-from explorer.levels import contour_levels, sample_grid, value_scale
+from explorer.levels import contour_levels, value_scale
 from widgets.colors import gl_color, rgba_floats
+from widgets.progressive_grid import ProgressiveGrid, costly
 
 GRID_SHAPE = (121, 121)
 BOX = 10.0          # scene units spanned by the longer of the x and y ranges
@@ -108,6 +109,9 @@ class SurfaceView(gl.GLViewWidget):
         self.height_scale = None
         self._centre_z = HEIGHT * 0.5
         self.color_scale = None
+        # a loss over many data rows: a coarse grid at once, the full one a moment later (issue 12)
+        self._grid = ProgressiveGrid(self, "surface-grid", GRID_SHAPE, budget=0.006)
+        self._grid.ready.connect(self._on_full_grid)
         window = self.palette().color(QtGui.QPalette.ColorRole.Window)
         self.setBackgroundColor(window)
 
@@ -177,8 +181,17 @@ class SurfaceView(gl.GLViewWidget):
             self.height_scale = None
             return
         self._surface.setVisible(True)
-        xs, ys, values = sample_grid(model.surface, model.x_range, model.y_range, GRID_SHAPE)
+        xs, ys, values = self._grid.sample(model.surface, model.x_range, model.y_range)
         self._grid_values = values
+        self._apply_scales()
+        self._on_trajectories_changed(None)
+
+    def _on_full_grid(self, surface, ranges, grid) -> None:
+        """The full grid of a costly surface arrived (:mod:`widgets.progressive_grid`): show it if current."""
+        model = self._model
+        if surface is not model.surface or ranges != (model.x_range, model.y_range):
+            return
+        self._grid_values = grid[2]
         self._apply_scales()
         self._on_trajectories_changed(None)
 
@@ -263,6 +276,7 @@ class SurfaceView(gl.GLViewWidget):
             return
         (x0, x1), (y0, y1) = model.x_range, model.y_range
         pts = np.asarray(traj.points, dtype=float)[: traj.stop_step + 1, :2]
+        recorded = pts
         # keep diverged points drawable: clamp into the box, replace non-finite by the last good point
         pts = np.clip(pts, [x0, y0], [x1, y1])
         bad = ~np.all(np.isfinite(pts), axis=1)
@@ -271,6 +285,8 @@ class SurfaceView(gl.GLViewWidget):
             pts = pts[good]
         k = len(pts) - 1
         stride = int(np.clip(MAX_PATH_VERTICES // max(k, 1), 1, 8))
+        if costly(model.surface):    # a loss over many rows: the recorded losses at the points, no sub-points
+            stride = 1
         if k > 0:
             t = np.arange(stride) / stride
             seg = pts[:-1, None, :] + (pts[1:] - pts[:-1])[:, None, :] * t[None, :, None]
@@ -278,7 +294,13 @@ class SurfaceView(gl.GLViewWidget):
         else:
             dense = pts
         with np.errstate(all="ignore"):
-            f = np.asarray(model.surface.value(dense), dtype=float)
+            if stride == 1 and costly(model.surface):   # the losses recorded at the points, where they are drawn
+                f = np.array(traj.loss[: k + 1], dtype=float)
+                moved = np.any(dense != recorded, axis=1)
+                if moved.any():
+                    f[moved] = model.surface.value(dense[moved])
+            else:
+                f = np.asarray(model.surface.value(dense), dtype=float)
         z = self._scene_z(f) + LIFT
         self._vertices[i] = np.column_stack([self._scene_xy(dense), z]).astype(np.float32)
         self._stride[i] = stride

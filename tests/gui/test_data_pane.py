@@ -356,3 +356,30 @@ def test_depot_customers_are_drawn_on_the_map_and_dragging_one_moves_the_surface
     assert m.runs[0].start == start                       # the drag moved the customer, not a start
     assert not np.allclose(window.contour_view.grid_values, grid)
     assert window.map_data.positions()[5] == pytest.approx(m.dataspec.dataset.rows[5])
+
+
+# ------------------------------------------------------------------------------------------------ many rows
+def test_a_loss_over_many_rows_is_drawn_coarse_at_once_and_refined_off_the_gui_thread(qtbot):
+    from explorer.data import Dataset
+    from explorer.surface import compile_surface
+    from widgets.contour_view import GRID_SHAPE, ContourView
+
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-2, 2, 20_000)
+    data = Dataset(("x", "y"), np.column_stack([x, 1.5 * x + rng.normal(0, 0.3, x.size)]))
+    model = Comparison(compile_surface("(w*x + b - y)^2", variables=("w", "b"), data=data), [],
+                       ranges=((-1, 4), (-2, 2)))
+    view = ContourView(model)
+    qtbot.addWidget(view)
+    view.show()
+    assert view.grid_values.shape[0] < GRID_SHAPE[0]                     # coarse at once
+    qtbot.waitUntil(lambda: view.grid_values.shape == GRID_SHAPE, timeout=30_000)
+    w, b = 1.0, 0.5
+    j = int(round((w + 1) / 5 * (GRID_SHAPE[1] - 1)))
+    i = int(round((b + 2) / 4 * (GRID_SHAPE[0] - 1)))
+    assert view.grid_values[i, j] == pytest.approx(model.surface.value([view._xs[j], view._ys[i]]))
+    moved = data.with_row(0, [0.0, 50.0])                                 # a stale refinement is dropped
+    model.set_data(moved)
+    assert view.grid_values.shape[0] < GRID_SHAPE[0]
+    qtbot.waitUntil(lambda: view.grid_values.shape == GRID_SHAPE, timeout=30_000)
+    assert view.grid_values[i, j] == pytest.approx(model.surface.value([view._xs[j], view._ys[i]]))

@@ -24,6 +24,9 @@ _EXPORTS = {
     "Dataset": "data", "DataError": "data", "read_csv": "data",
     "Surface": "surface", "compile_surface": "surface",
     "SweepResult": "sweep", "lr_sweep": "sweep",
+    "SliceSpec": "slicing", "SlicePlane": "slicing", "resolve_slice": "slicing", "find_anchor": "slicing",
+    "SliceSurface": "slice_surface", "project_path": "slice_surface",
+    "check_defined": "surface", "DataSpec": "preset_schema",
 }
 
 __all__ = sorted([*_EXPORTS, "__version__"])

@@ -109,6 +109,7 @@ class ExpressionEditor(QWidget):
         self.message.setWordWrap(True)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.message.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.message.setMinimumWidth(self.message.fontMetrics().horizontalAdvance("✔ in use  "))
 
         self.x_min, self.x_max, self.y_min, self.y_max = (self._range_box() for _ in range(4))
         status = QHBoxLayout()
@@ -127,8 +128,8 @@ class ExpressionEditor(QWidget):
         grid.addWidget(self.label, 0, 0)
         grid.addWidget(self.line_edit, 0, 1)
         self.label.setTextFormat(Qt.TextFormat.PlainText)
-        grid.addLayout(status, 1, 1)
-        grid.addWidget(self.marked, 2, 1)
+        grid.addLayout(status, 1, 0, 1, 2)   # under the label too: a long "f(volatility, rate) =" costs no width
+        grid.addWidget(self.marked, 2, 0, 1, 2)
         grid.setColumnStretch(1, 1)
 
         model.surface_changed.connect(self._sync_from_model)
@@ -141,7 +142,7 @@ class ExpressionEditor(QWidget):
         box.setRange(-1e6, 1e6)
         box.setDecimals(3)
         box.setKeyboardTracking(False)
-        box.setMinimumWidth(80)
+        box.setMinimumWidth(72)
         box.setButtonSymbols(QDoubleSpinBox.ButtonSymbols.NoButtons)
         box.valueChanged.connect(self._on_range_edited)
         return box

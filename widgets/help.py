@@ -34,7 +34,7 @@ once. Shift+click adds a new run there. Made a mistake? <b>Ctrl+Z</b> undoes it;
 everything back as it was opened.</li>
 <li><b>Change the surface.</b> Type a formula in the field at the top, e.g. <code>x^2 + 10 y^2</code>,
 and press <b>Enter</b> (Esc puts the old one back). Any other letter becomes a parameter with a slider:
-try <code>a x^2 + b y^2</code> and open the <i>Parameters</i> tab.</li>
+try <code>a x^2 + b y^2</code> and open the <i>Sliders</i> tab.</li>
 <li><b>Tune a run.</b> Select it in the <i>Runs</i> tab: change its optimizer, learning rate (the slider is
 logarithmic) or momentum. View ▸ Overlays shows the gradient, the update and the local quadratic model
 at the current step.</li>

@@ -12,14 +12,16 @@ import html
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QObject, QPointF, Qt
-from PySide6.QtGui import QPalette
+import shiboken6
+from PySide6.QtCore import QObject, QPointF, Qt, QTimer
+from PySide6.QtGui import QFont, QFontMetricsF, QPalette
 from PySide6.QtWidgets import QLabel
 
 from explorer.summary import for_people
 from widgets.colors import OUTLINE, qcolor
 
 FONT_PT = 11
+MIN_FONT_PT = 9.0
 PRESENTATION_FONT_PT = 16
 
 OPTIMIZER_NAMES = {"sgd": "SGD", "adam": "Adam", "adamw": "AdamW", "nadam": "NAdam", "radam": "RAdam",
@@ -70,8 +72,10 @@ class MapLegend(QObject):
         for signal in (model.runs_changed, model.run_changed, model.view.changed, model.session.changed,
                        model.surface_changed):
             signal.connect(self.refresh)
-        model.trajectories_changed.connect(self._place)
-        self._vb.sigResized.connect(self._place)
+        model.trajectories_changed.connect(self._place_soon)
+        model.step_changed.connect(self._on_step)
+        self._vb.sigResized.connect(self._on_resized)
+        self._sized_for = FONT_PT
         contour_view.installEventFilter(self)
         self.refresh()
 
@@ -89,7 +93,8 @@ class MapLegend(QObject):
             self.entries = []
             return
         big = m.session.presentation
-        size = PRESENTATION_FONT_PT if big else FONT_PT
+        size = self._font_size()
+        self._sized_for = size
         palette = self._view.palette()
         text = palette.color(QPalette.ColorRole.WindowText)
         back = palette.color(QPalette.ColorRole.Window)
@@ -100,7 +105,11 @@ class MapLegend(QObject):
         self.item.setLabelTextSize(f"{size}pt")
         self.entries = legend_entries(m)
         width = 6 if big else 4
+        metrics = QFontMetricsF(_font(size))
+        room = self._box_width_px() - 70            # the box, less the sample line and the margins
         for color, caption in self.entries:
+            if room > 80 and metrics.horizontalAdvance(caption) > room:   # a long label: keep both ends
+                caption = metrics.elidedText(caption, Qt.TextElideMode.ElideMiddle, room)
             sample = pg.PlotDataItem([0, 1], [0, 0], pen=pg.mkPen(qcolor(color), width=width), symbol="o",
                                      symbolSize=13 if big else 10, symbolBrush=qcolor(color),
                                      symbolPen=pg.mkPen(OUTLINE, width=1.5))
@@ -109,17 +118,53 @@ class MapLegend(QObject):
             star = pg.ScatterPlotItem(symbol="star", size=16, brush=pg.mkBrush("w"), pen=pg.mkPen(OUTLINE, width=1.5))
             self.item.addItem(star, "known minimum")
             self.entries = [*self.entries, ("#ffffff", "known minimum")]
-        self._place()
+        self._place_soon()
+
+    def _box_width_px(self) -> float:
+        """The width of the surface's box on screen, in pixels."""
+        (x0, x1) = self._model.x_range
+        a = self._vb.mapViewToScene(QPointF(x0, 0.0))
+        b = self._vb.mapViewToScene(QPointF(x1, 0.0))
+        width = abs(b.x() - a.x())
+        return width if width > 50 else 10_000.0
+
+    def _on_step(self, *_args) -> None:
+        # the corner is chosen by the paths drawn so far: at the start of a race and at its end
+        if self._model.step in (0, self._model.max_step):
+            self._place_soon()
+
+    def _font_size(self) -> float:
+        """Points for the captions: smaller on a small map (a 1024-pixel window), large in presentation mode."""
+        if self._model.session.presentation:
+            return PRESENTATION_FONT_PT
+        width = self._vb.width()
+        return float(min(FONT_PT, max(MIN_FONT_PT, width / 40.0))) if width > 50 else FONT_PT
+
+    def _on_resized(self, *_args) -> None:
+        if self.item.isVisible() and abs(self._font_size() - self._sized_for) >= 0.5:
+            self.refresh()
+        else:
+            self._place_soon()
+
+    def _place_soon(self, *_args) -> None:
+        """Place once the legend has laid its labels out (its size is only known then)."""
+        QTimer.singleShot(0, self._place)
 
     def _place(self, *_args) -> None:
         """Put the legend in the corner of the map that the paths and starts cross least."""
-        if not self.item.isVisible():
+        if not self.item.isVisible() or not shiboken6.isValid(self.item):
             return
         m = self._model
         (x0, x1), (y0, y1) = m.x_range, m.y_range
-        points = [np.asarray(r.start, dtype=float)[:2] for r in m.runs if r.visible]
+        points = [np.asarray(r.start, dtype=float)[:2] for r in m.runs if r.visible and len(r.start) >= 2]
+        points += [np.asarray(p, dtype=float)[:2] for p in m.minima if len(p) >= 2]
+        spec = getattr(m, "dataspec", None)     # data drawn on the map (the depot's customers) must stay seen
+        if spec is not None and getattr(spec, "on_map", None):
+            columns = list(spec.dataset.columns)
+            rows = np.asarray(spec.dataset.rows, dtype=float)
+            points += list(rows[:, [columns.index(c) for c in spec.on_map]])
         for i, traj in enumerate(m.trajectories):
-            if traj is not None and m.runs[i].visible:
+            if traj is not None and m.runs[i].visible and np.shape(traj.points)[-1] >= 2:
                 pts = np.asarray(traj.points, dtype=float)[: traj.stop_step + 1, :2]
                 points.extend(pts[:: max(1, len(pts) // 200)])
         pts = np.array(points, dtype=float).reshape(-1, 2)
@@ -137,20 +182,24 @@ class MapLegend(QObject):
             if best is None or inside < best:
                 best, corner = inside, (cx, cy)
         self.corner = corner
-        # anchor the legend's corner to the box's corner (in view-box pixels, the box may not fill it)
-        box_corner = self._vb.mapViewToDevice(QPointF(x0 if corner[0] == 0 else x1, y1 if corner[1] == 0 else y0))
-        origin = self._vb.mapViewToDevice(QPointF(self._vb.viewRect().left(), self._vb.viewRect().top()))
-        if box_corner is None or origin is None:
-            return
-        dx, dy = box_corner.x() - origin.x(), box_corner.y() - origin.y()
+        # anchor the legend's corner to the box's corner, in the view box's own coordinates (the box may not
+        # fill the view box: the locked aspect ratio leaves a margin)
+        corner_xy = QPointF(x0 if corner[0] == 0 else x1, y1 if corner[1] == 0 else y0)
+        at = self._vb.mapFromScene(self._vb.mapViewToScene(corner_xy))
         inset = 6
-        x = dx + inset if corner[0] == 0 else dx - rect.width() - inset
-        y = dy + inset if corner[1] == 0 else dy - rect.height() - inset
+        x = at.x() + inset if corner[0] == 0 else at.x() - rect.width() - inset
+        y = at.y() + inset if corner[1] == 0 else at.y() - rect.height() - inset
         self.item.setPos(max(x, 0), max(y, 0))
 
     def texts(self) -> list[str]:
         """The captions shown (for tests and exports)."""
         return [label.text for _sample, label in self.item.items] if self.item.isVisible() else []
+
+
+def _font(points: float) -> QFont:
+    font = QFont()
+    font.setPointSizeF(points)
+    return font
 
 
 class SurfaceLegend(QLabel):

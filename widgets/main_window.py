@@ -34,8 +34,10 @@ from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QFont, QKeySequenc
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
+    QFrame,
     QMainWindow,
     QMessageBox,
+    QScrollArea,
     QSplitter,
     QVBoxLayout,
     QWidget,
@@ -50,6 +52,7 @@ MAP_MIN = (300, 230)        # the map keeps both axes readable down to 1024×768
 SURFACE_MIN = (220, 230)
 LOSS_MIN_HEIGHT = 130
 SIDE_WIDTH = 0.28           # share of the window the right-hand docks start with
+MAP_SHARE = 0.55            # the map gets a little more of the views' width than the 3-D view
 PRESENTATION_FONT_SCALE = 1.5
 PRESENTATION_AXIS_PT = 18
 HINT = "Space plays · ← → step · Home/End jump · click the map to move a start · Ctrl+G lessons · F1 keys"
@@ -80,6 +83,8 @@ class MainWindow(QMainWindow):
         self.document = Document(self, model, settings=settings if settings is not None else QSettings(),
                                  recovery_dir=recovery_dir)
         self.document.loaded.connect(self._on_loaded)
+        self._parameter_names = set(model.parameters)
+        model.surface_changed.connect(self._on_surface_changed)
         self._create_actions()
         self._create_menus()
         self._create_status_bar()
@@ -176,9 +181,17 @@ class MainWindow(QMainWindow):
         self.contour_view.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.expression_editor.done_editing.connect(self.focus_map)
 
-    def _dock(self, title: str, name: str, widget: QWidget) -> QDockWidget:
+    def _dock(self, title: str, name: str, widget: QWidget, *, scroll: bool = False) -> QDockWidget:
+        """A dock holding ``widget``; with ``scroll`` a panel wider than the side column scrolls there instead
+        of widening the window past the screen (1024 px must fit)."""
         dock = QDockWidget(title, self)
         dock.setObjectName(name)
+        if scroll:
+            area = QScrollArea()
+            area.setWidgetResizable(True)
+            area.setFrameShape(QFrame.Shape.NoFrame)
+            area.setWidget(widget)
+            widget = area
         dock.setWidget(widget)
         dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
                          | QDockWidget.DockWidgetFeature.DockWidgetClosable
@@ -192,14 +205,14 @@ class MainWindow(QMainWindow):
         self.lesson_dock = self._dock("Lesson", "lesson", self.lesson_card)
         self.maths_dock = self._dock("Maths: f, ∇f, Hessian", "maths", self.math_view)
         self.runs_dock = self._dock("Runs", "runs", self.run_panel)
-        self.parameters_dock = self._dock("Parameters", "parameters", self.parameter_sliders)
-        self.basins_dock = self._dock("Basins of Attraction", "basins", self.basin_view)
+        self.parameters_dock = self._dock("Sliders", "parameters", self.parameter_sliders)
+        self.basins_dock = self._dock("Basins", "basins", self.basin_view)
         self.loss_dock = self._dock("Loss", "loss", self.loss_plot)
         self.table_dock = self._dock("Numbers", "numbers", self.run_table)
         self.summary_dock = self._dock("Summary", "summary", self.summary_table)
-        self.sweep_dock = self._dock("Learning-Rate Sweep", "sweep", self.sweep_view)
+        self.sweep_dock = self._dock("lr Sweep", "sweep", self.sweep_view)
         self.critical_dock = self._dock("Critical Points", "critical", self.critical_list)
-        self.data_dock = self._dock("Data", "data", self.data_pane)
+        self.data_dock = self._dock("Data", "data", self.data_pane, scroll=True)
         self._data_shown: bool | None = None      # whether the data dock was last put up (see _show_data_dock)
         # right: the lesson (and the maths) above the runs (and parameters, basins)
         self.addDockWidget(right, self.lesson_dock, Qt.Orientation.Vertical)
@@ -229,10 +242,10 @@ class MainWindow(QMainWindow):
         self.resizeDocks([self.lesson_dock], [side], Qt.Orientation.Horizontal)
         self.resizeDocks([self.lesson_dock, self.runs_dock], [int(0.42 * h), int(0.58 * h)],
                          Qt.Orientation.Vertical)
-        self.resizeDocks([self.loss_dock], [max(LOSS_MIN_HEIGHT + 30, int(0.24 * h))], Qt.Orientation.Vertical)
+        self.resizeDocks([self.loss_dock], [max(LOSS_MIN_HEIGHT + 40, int(0.27 * h))], Qt.Orientation.Vertical)
         self.resizeDocks([self.loss_dock, self.table_dock], [w // 2, w // 2], Qt.Orientation.Horizontal)
-        half = max(self.views_splitter.width() // 2, 1)
-        self.views_splitter.setSizes([half, half])
+        total = max(self.views_splitter.width(), 2)
+        self.views_splitter.setSizes([int(MAP_SHARE * total), total - int(MAP_SHARE * total)])
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
@@ -412,7 +425,16 @@ class MainWindow(QMainWindow):
         if self.model.description:
             self.lesson_dock.raise_()
         self._show_data_dock()
+        if self.model.parameters and self.model.dataspec is None:
+            self.parameters_dock.raise_()      # a lesson with sliders is taught with them
+        self._parameter_names = set(self.model.parameters)
         self.focus_map()
+
+    def _on_surface_changed(self) -> None:
+        names = set(self.model.parameters)
+        if names - self._parameter_names:
+            self.parameters_dock.raise_()      # a typed formula with new letters: here are their sliders
+        self._parameter_names = names
 
     def _show_data_dock(self) -> None:
         """The data pane comes to the front (over the runs) when a comparison gets data, and goes away when

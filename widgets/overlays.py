@@ -144,7 +144,8 @@ class _Arrow:
         self.curve.setPen(_pen(self.color, width))
         self.curve.setShadowPen(pg.mkPen(DARK, width=width + 3.0))
 
-    def set(self, start, segments: np.ndarray | None, text: str, label_at=None) -> None:
+    def set(self, start, segments: np.ndarray | None, text: str, label_at=None, view=None, pixel=None) -> None:
+        """view : ((x0, x1), (y0, y1)) visible; a label that would run off it is put on the other side."""
         if segments is None:
             self.hide()
             return
@@ -152,8 +153,20 @@ class _Arrow:
         self.curve.setData(segments[:, 0], segments[:, 1])
         tip, back = segments[1], segments[0]
         self.label.setText(text)
-        self.label.setAnchor((0.0 if tip[0] >= back[0] else 1.0, 1.0 if tip[1] >= back[1] else 0.0))
         at = tip if label_at is None else label_at
+        right, up = tip[0] >= back[0], tip[1] >= back[1]
+        if view is not None and pixel is not None:
+            rect = self.label.boundingRect()
+            (vx0, vx1), (vy0, vy1) = view
+            if right and at[0] + rect.width() * pixel[0] > vx1:
+                right = False
+            elif not right and at[0] - rect.width() * pixel[0] < vx0:
+                right = True
+            if up and at[1] + rect.height() * pixel[1] > vy1:
+                up = False
+            elif not up and at[1] - rect.height() * pixel[1] < vy0:
+                up = True
+        self.label.setAnchor((0.0 if right else 1.0, 1.0 if up else 0.0))
         self.label.setPos(float(at[0]), float(at[1]))
         self.curve.setVisible(True)
         self.label.setVisible(True)
@@ -399,7 +412,7 @@ class ContourOverlays(QObject):
                 at = at + np.array([0.0, down * 26.0])
             placed.append(at)
             text = labels[name].format(_fmt(float(np.hypot(*vectors[name]))))
-            arrow.set(p, segments, text, label_at=at * pixel)
+            arrow.set(p, segments, text, label_at=at * pixel, view=self._vb.viewRange(), pixel=pixel)
         self._draw_step_scale(traj, k, p, vectors, pixel, length)
         self._draw_taylor(traj, k, p, pixel, length)
 

@@ -84,7 +84,7 @@ def key(qtbot, window, k, modifier=Qt.KeyboardModifier.NoModifier) -> None:
 
 
 def click_tab(qtbot, window, text: str) -> None:
-    """Click a dock's tab (e.g. "Parameters")."""
+    """Click a dock's tab (e.g. "Sliders")."""
     for bar in window.findChildren(QTabBar):
         for i in range(bar.count()):
             if bar.tabText(i).startswith(text) and bar.isVisible():
@@ -213,7 +213,7 @@ def test_3_free_letters_become_parameters_with_sliders(qtbot, open_window):
     qtbot.keyClick(field, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: model.expression == "a x^2 + y^2", timeout=10_000)
     assert window.expression_editor.error is None and model.parameters == {"a": 1.0}
-    click_tab(qtbot, window, "Parameters")
+    click_tab(qtbot, window, "Sliders")
     sliders = window.parameter_sliders
     qtbot.waitUntil(lambda: "a" in sliders.rows and sliders.rows["a"].slider.isVisible(), timeout=5000)
     slider = sliders.rows["a"].slider

@@ -1,5 +1,6 @@
 """Every built-in lesson opens in the real window and renders, in a fresh process (like pyqtgraph's
-example tests): exit 0, a PNG of the window size, and no exception or traceback on stderr."""
+example tests): exit 0, no exception or traceback on stderr, and a PNG of the window size that shows the race:
+every run's colour is drawn (paths, racers, legend) and the surface's colour map fills a good part of it."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
-from PySide6.QtGui import QImage
+from PySide6.QtGui import QColor, QImage
 
 from explorer import builtin_presets
 
@@ -27,3 +29,30 @@ def test_builtin_preset_renders_in_a_subprocess(name, tmp_path):
     assert "Traceback" not in done.stderr and "Exception" not in done.stderr, done.stderr
     image = QImage(str(out))
     assert (image.width(), image.height()) == (1280, 800)
+    rgb = _rgb(image)
+    from explorer.model import Comparison
+    from explorer.preset import load_preset
+
+    lesson = Comparison.from_preset(load_preset(builtin_presets()[name]), simulate=lambda *a, **k: None)
+    for i in range(len(lesson.runs)):
+        color = QColor(lesson.color_of(i))
+        exact = np.all(rgb == [color.red(), color.green(), color.blue()], axis=-1)
+        assert exact.sum() >= 20, f"{name}: run {i} ({lesson.color_of(i)}) is not drawn"
+    viridis = _near_viridis(rgb)
+    assert viridis.mean() > 0.08, f"{name}: the surface's colour map covers {viridis.mean():.0%} of the window"
+
+
+def _rgb(image: QImage) -> np.ndarray:
+    image = image.convertToFormat(QImage.Format.Format_RGB888)
+    data = np.frombuffer(image.constBits(), np.uint8, count=image.sizeInBytes())
+    return data.reshape(image.height(), image.bytesPerLine())[:, : image.width() * 3].reshape(
+        image.height(), image.width(), 3)
+
+
+def _near_viridis(rgb: np.ndarray) -> np.ndarray:
+    """Pixels within a few units of the viridis colour map (the map and the 3-D surface are drawn with it)."""
+    from widgets.colors import lookup_table
+
+    table = lookup_table()[::4, :3].astype(int)
+    small = rgb[::4, ::4].reshape(-1, 1, 3).astype(int)
+    return (np.abs(small - table[None]).sum(axis=-1).min(axis=1) < 24).reshape(rgb[::4, ::4].shape[:2])

@@ -26,8 +26,6 @@ to the ``rec_*`` arrays.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from explorer.compiled import kernel
@@ -52,32 +50,32 @@ RUNNING_OR_MAX_STEPS, CONVERGED, DIVERGED = 0, 1, 2
 
 
 @kernel
-def _swap(P, S, who, a, b, F, GF, q, r):
-    """Exchange lanes a and b (columns of P, S, who) and block columns q and r of F, GF."""
+def _swap(P, S, who, a, b, OUT, base, n_out, q, r):
+    """Exchange lanes a and b (columns of P, S, who) and block columns q and r of OUT[base : base + n_out]."""
     for j in range(P.shape[0]):
         P[j, a], P[j, b] = P[j, b], P[j, a]
     for j in range(S.shape[0]):
         S[j, a], S[j, b] = S[j, b], S[j, a]
     who[a], who[b] = who[b], who[a]
-    F[q], F[r] = F[r], F[q]
-    for j in range(GF.shape[0]):
-        GF[j, q], GF[j, r] = GF[j, r], GF[j, q]
+    for j in range(base, base + n_out):
+        OUT[j, q], OUT[j, r] = OUT[j, r], OUT[j, q]
 
 
 @kernel
 def drive(code, imm, consts, meta, outs, params, cols, data, full_scale,
           orders, b_row, b_offset, b_count, b_scale,
-          kind, h, P, S, who, n_live, k0, k1, steps,
+          kind, h, P, S, who, lane0, lane1, k0, k1, steps,
           lr_tab, noise_tab, tol2, centre, reach, box,
           status, stop_k, final, final_loss,
           record, rec_p, rec_f, rec_g, rec_state, rec_bf, rec_bg, rec_evals):
-    """Advance lanes 0 .. n_live - 1 through points k0 .. k1 - 1 (k1 <= steps + 1); return the running lanes.
+    """Advance lanes lane0 .. lane1 - 1 through points k0 .. k1 - 1 (k1 <= steps + 1); the lanes still running
+    afterwards are compacted to lane0 onwards and their number is returned.
 
-    code .. outs : the tape (f, ∇f, and the Hessian's upper triangle when the optimizer needs it).
-    params : (p,) parameter values. cols : (c, n_rows) data columns; data : reduce over rows.
-    full_scale : 1/n_rows (mean) or 1 (sum). orders : (E, n_rows) row orders; b_row, b_offset, b_count,
-    b_scale : (K,) per step k - k0: the step's rows are orders[b_row, b_offset : b_offset + b_count], their
-    sum is scaled by b_scale (empty arrays: full batch).
+    code .. outs : the tape (f, ∇f, and the Hessian's upper triangle when the optimizer needs it; the outputs
+    are consecutive registers). params : (p,) parameter values. cols : (c, n_rows) data columns; data : reduce
+    over rows. full_scale : 1/n_rows (mean) or 1 (sum). orders : (E, n_rows) row orders; b_row, b_offset,
+    b_count, b_scale : (K,) per step k - k0: the step's rows are orders[b_row, b_offset : b_offset + b_count],
+    their sum is scaled by b_scale (empty arrays: full batch).
     kind, h : the optimizer. P (d, n), S (rows, n), who (n,) : lane state (permuted in place).
     lr_tab : (K, 1) or (K, n) learning rate of step k - k0 (column who[lane] when per start).
     noise_tab : (K, n, d) noise added to step k - k0's gradient, or (0, 0, 0).
@@ -96,14 +94,25 @@ def drive(code, imm, consts, meta, outs, params, cols, data, full_scale,
     for j in range(d + params.size, n_inputs):
         for q in range(lanes):
             regs[j, q] = np.nan  # data columns without data
-    hessian = n_out > 1 + d
-    n_pairs = n_out - 1 - d
-    F = np.empty(lanes)
-    GF = np.empty((d, lanes))
-    BF = np.empty(lanes)
-    GS = np.empty((d, lanes))
-    HS = np.empty((max(n_pairs, 0), lanes))
+    # f, ∇f, H at the lanes' points: the tape's output registers in place, or (with data) their row sums
+    res = np.empty((n_out, lanes))
+    OUT = res if data else regs
+    base = 0 if data else outs[0]
+    F = OUT[base]
+    GF = OUT[base + 1:base + 1 + d]
+    HF = OUT[base + 1 + d:base + n_out]
+    # the same on step k's minibatch, and the gradient plus noise
+    BS = np.empty((n_out, lanes))
+    GN = np.empty((d, lanes))
+    minibatch = b_row.size > 0
+    noisy = noise_tab.shape[0] > 0
+    GB = BS[1:1 + d] if minibatch else GF
+    GS = GN if noisy else GB
+    HS = BS[1 + d:n_out] if minibatch else HF
     lrq = np.empty(lanes)
+    total = np.empty(lanes)
+    gn2 = np.empty(lanes)
+    flag = np.zeros(lanes, dtype=np.int8)
     acc = np.empty(n_out)
     x = np.empty(d)
     coef_tab = np.zeros((max(k1 - k0, 1), N_COEFS))  # each step's scalars, once for all lanes
@@ -112,18 +121,16 @@ def drive(code, imm, consts, meta, outs, params, cols, data, full_scale,
     n_display = rec_state.shape[1]
     if record and k0 == 0:
         for j in range(n_display):
-            rec_state[0, j] = S[j, 0]
+            rec_state[0, j] = S[j, lane0]
     al = np.zeros(max(int(h[CAPACITY]), 1) if kind == LBFGS else 1)
     ls = np.zeros(WOLFE_SIZE)
-    minibatch = b_row.size > 0
     full_order = np.empty(0, dtype=np.int64)
-    zero, one = n_live - n_live, max(n_live - n_live, 1)  # runtime ints: literals would compile a second copy
+    zero, one = lane0 - lane0, max(lane0 - lane0, 1)  # runtime ints: literals would compile a second copy
     n_rows = cols.shape[1]
     per_start_lr = lr_tab.shape[1] > 1
-    noisy = noise_tab.shape[0] > 0
-    write = 0
-    for b0 in range(0, n_live, lanes):
-        nl = min(lanes, n_live - b0)
+    write = lane0
+    for b0 in range(lane0, lane1, lanes):
+        nl = min(lanes, lane1 - b0)
         for k in range(k0, k1):
             # 1. f, ∇f (and H) at the lanes' points
             if data:
@@ -131,73 +138,74 @@ def drive(code, imm, consts, meta, outs, params, cols, data, full_scale,
                     for j in range(d):
                         x[j] = P[j, b0 + q]
                     reduce_rows(code, imm, outs, regs, x, params, cols, full_order, zero, n_rows, full_scale, acc)
-                    F[q] = acc[0]
-                    for j in range(d):
-                        GF[j, q] = acc[1 + j]
-                    if hessian and not minibatch:
-                        for j in range(n_pairs):
-                            HS[j, q] = acc[1 + d + j]
+                    for j in range(n_out):
+                        res[j, q] = acc[j]
             else:
                 for j in range(d):
                     row = regs[j]
                     for q in range(nl):
                         row[q] = P[j, b0 + q]
                 run_tape(code, imm, regs, nl)
-                src = regs[outs[0]]
-                for q in range(nl):
-                    F[q] = src[q]
-                for j in range(d):
-                    src = regs[outs[1 + j]]
-                    for q in range(nl):
-                        GF[j, q] = src[q]
-                if hessian:
-                    for j in range(n_pairs):
-                        src = regs[outs[1 + d + j]]
-                        for q in range(nl):
-                            HS[j, q] = src[q]
             if record:
                 for j in range(d):
                     rec_p[k, j] = P[j, b0]
                     rec_g[k, j] = GF[j, 0]
                 rec_f[k] = F[0]
-            # 2. stopping rules; a stopped lane is swapped to the end of the block
-            q = 0
-            while q < nl:
-                total = F[q] + GF[0, q]
-                gn2 = GF[0, q] * GF[0, q]
-                for j in range(1, d):
-                    total += GF[j, q]
-                    gn2 += GF[j, q] * GF[j, q]
-                if not box:
-                    for j in range(d):
-                        total += P[j, b0 + q]
-                ok = math.isfinite(total)
-                if box:
-                    for j in range(d):
-                        dist = P[j, b0 + q] - centre[j] if centre[j] != 0 else P[j, b0 + q]
-                        ok = ok and abs(dist) <= reach[j]
-                converged = gn2 <= tol2
-                if ok and not converged and k < steps:
-                    q += 1
-                    continue
-                i = who[b0 + q]
-                status[i] = DIVERGED if not ok else (CONVERGED if converged else RUNNING_OR_MAX_STEPS)
-                stop_k[i] = k
-                final_loss[i] = F[q]
+            # 2. stopping rules: a vectorised pass flags every lane; stopped lanes (rare) are then handled one
+            #    by one and swapped to the end of the block
+            for q in range(nl):
+                total[q] = F[q]
+                gn2[q] = 0.0
+            for j in range(d):
+                g = GF[j]
+                for q in range(nl):
+                    total[q] += g[q]
+                    gn2[q] += g[q] * g[q]
+            if not box:
                 for j in range(d):
-                    final[i, j] = P[j, b0 + q]
-                last = nl - 1
-                if q != last:
-                    _swap(P, S, who, b0 + q, b0 + last, F, GF, q, last)
-                    for j in range(n_pairs):
-                        HS[j, q], HS[j, last] = HS[j, last], HS[j, q]
-                nl -= 1
+                    for q in range(nl):
+                        total[q] += P[j, b0 + q]
+            for q in range(nl):
+                t = total[q]
+                flag[q] = (t - t != 0.0) * 2 + (gn2[q] <= tol2)  # 2: not finite (inf, nan, overflowing sum)
+            if box:
+                for j in range(d):
+                    c, r = centre[j], reach[j]
+                    for q in range(nl):
+                        dist = P[j, b0 + q] - c if c != 0 else P[j, b0 + q]
+                        if not abs(dist) <= r:  # also for nan
+                            flag[q] |= 2
+            any_stop = 0
+            for q in range(nl):
+                any_stop |= flag[q]
+            if any_stop or k == steps:
+                q = 0
+                while q < nl:
+                    if flag[q] == 0 and k < steps:
+                        q += 1
+                        continue
+                    i = who[b0 + q]
+                    status[i] = DIVERGED if flag[q] & 2 else (CONVERGED if flag[q] & 1 else RUNNING_OR_MAX_STEPS)
+                    stop_k[i] = k
+                    final_loss[i] = F[q]
+                    for j in range(d):
+                        final[i, j] = P[j, b0 + q]
+                    last = nl - 1
+                    if q != last:
+                        _swap(P, S, who, b0 + q, b0 + last, OUT, base, n_out, q, last)
+                        flag[q], flag[last] = flag[last], flag[q]
+                    nl -= 1
             if nl == 0:
                 break
             # 3. the gradient the optimizer sees, then one step
             kk = k - k0
-            for q in range(nl):
-                lrq[q] = lr_tab[kk, who[b0 + q] if per_start_lr else 0]
+            if per_start_lr:
+                for q in range(nl):
+                    lrq[q] = lr_tab[kk, who[b0 + q]]
+            else:
+                lr_k = lr_tab[kk, 0]
+                for q in range(nl):
+                    lrq[q] = lr_k
             if minibatch:
                 order = orders[b_row[kk]]
                 for q in range(nl):
@@ -205,30 +213,22 @@ def drive(code, imm, consts, meta, outs, params, cols, data, full_scale,
                         x[j] = P[j, b0 + q]
                     reduce_rows(code, imm, outs, regs, x, params, cols, order, b_offset[kk], b_count[kk],
                                 b_scale[kk], acc)
-                    BF[q] = acc[0]
-                    for j in range(d):
-                        GS[j, q] = acc[1 + j]
-                    for j in range(n_pairs):
-                        HS[j, q] = acc[1 + d + j]
+                    for j in range(n_out):
+                        BS[j, q] = acc[j]
                 if record:
-                    rec_bf[k] = BF[0]
+                    rec_bf[k] = BS[0, 0]
                     for j in range(d):
-                        rec_bg[k, j] = GS[j, 0]
-            else:
+                        rec_bg[k, j] = BS[1 + j, 0]
+            if noisy:
                 for j in range(d):
                     for q in range(nl):
-                        GS[j, q] = GF[j, q]
-            if noisy:
-                for q in range(nl):
-                    i = who[b0 + q]
-                    for j in range(d):
-                        GS[j, q] = noise_tab[kk, i, j] + GS[j, q]
+                        GN[j, q] = noise_tab[kk, who[b0 + q], j] + GB[j, q]
             if kind == LBFGS:
                 for q in range(nl):
                     lane = b0 + q
                     move, gtd = lbfgs_direction(h, lrq[q], S, GS, lane, q, al)
                     if move and h[LINE_SEARCH] != 0:
-                        f0 = BF[q] if minibatch else F[q]
+                        f0 = BS[0, q] if minibatch else F[q]
                         t = wolfe_begin(ls, S[LBFGS_T, lane], f0, gtd, lbfgs_direction_norm(S, lane, d),
                                         h[TOL_CHANGE], h[MAX_LS])
                         more = True
@@ -241,7 +241,7 @@ def drive(code, imm, consts, meta, outs, params, cols, data, full_scale,
                             elif data:
                                 reduce_rows(code, imm, outs, regs, x, params, cols, full_order, zero, n_rows,
                                             full_scale, acc)
-                            else:
+                            else:  # one lane of the registers; the block's outputs are not needed any more
                                 for j in range(d):
                                     regs[j, 0] = x[j]
                                 run_tape(code, imm, regs, one)
@@ -270,4 +270,4 @@ def drive(code, imm, consts, meta, outs, params, cols, data, full_scale,
                     S[j, write] = S[j, src]
                 who[write] = who[src]
             write += 1
-    return write
+    return write - lane0

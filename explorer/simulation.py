@@ -48,6 +48,7 @@ from explorer.optimizers.lbfgs import CAPACITY
 from explorer.optimizers.lbfgs import rows as lbfgs_rows
 from explorer.runs import Batch, Noise, RunSpec, Schedule
 from explorer.schedules import make_schedule
+from explorer.tape import block_size
 
 BOX_SCALE = 100.0  # a point farther than 100 half-widths of the view from its centre has "diverged"
 CONVERGED, DIVERGED, MAX_STEPS = "converged", "diverged", "max_steps"
@@ -283,6 +284,13 @@ class _Minibatches:
         return orders, epoch - first, offset, count, scale, epoch
 
 
+def _tick(cancel, progress, fraction: float, message: str) -> None:
+    if cancel is not None and cancel():
+        raise Cancelled(message)
+    if progress is not None:
+        progress(fraction)
+
+
 def _optimizer_setup(opt: Optimizer, d: int, steps: int) -> tuple[np.ndarray, int]:
     """(h, state rows) for the engine; L-BFGS keeps no more history than the run can fill."""
     h = opt.h.copy()
@@ -359,7 +367,7 @@ def simulate_run(surface, run: RunSpec, *, steps: int, tolerance: float = 1e-8, 
             orders, b_row, b_offset, b_count, b_scale = _NO_ROWS, _NO_STEPS, _NO_STEPS, _NO_STEPS, np.zeros(0)
         n_live = engine.drive(*prog, params, cols, ev.uses_data, ev.full_scale(),
                               orders, b_row, b_offset, b_count, np.asarray(b_scale, dtype=np.float64),
-                              opt.kind, h, P, S, who, n_live, k0, k1, steps,
+                              opt.kind, h, P, S, who, 0, n_live, k0, k1, steps,
                               lr_table[k0:] if k0 else lr_table, noise_tab[k0:] if noise_tab.size else noise_tab,
                               tol2, centre, reach, box, status, stop_k, final, final_loss,
                               True, rec_p, rec_f, rec_g, rec_state, rec_bf, rec_bg, rec_evals)
@@ -417,8 +425,10 @@ def run_batch(surface, optimizer: str, params: Mapping[str, Any], starts, steps:
     progress : called with the fraction done (0..1) about every 1% of the steps and at the end.
     cancel : polled as often as ``progress``; when it returns True, :class:`Cancelled` is raised.
 
-    Each start stops exactly where :func:`simulate_run` would stop it. Memory is O(n): the engine returns to
-    Python after each 1% of the steps with only the running starts' points and optimizer state.
+    Each start stops exactly where :func:`simulate_run` would stop it. Memory is O(n) (the starts' points and
+    optimizer state, nothing per step). The engine returns to Python about every 1% of the work: after each
+    group of about 1% of the starts run through every step (many starts: each group's state stays in cache),
+    or after each 1% of the steps of every start (few starts, noise or minibatches).
     """
     starts = np.array(starts, dtype=np.float64, ndmin=2)
     n, d = starts.shape
@@ -443,31 +453,44 @@ def run_batch(surface, optimizer: str, params: Mapping[str, Any], starts, steps:
     who = np.arange(n, dtype=np.int64)
     status, stop_k = np.zeros(n, dtype=np.int8), np.full(n, steps, dtype=np.int64)
     final, final_loss = starts.copy(), np.full(n, np.nan)
-    empty1, empty2 = np.zeros(0), np.zeros((0, d))
-    rec_evals = np.zeros(1, dtype=np.int64)
-    chunk = max(1, -(-(steps + 1) // 100))
-    if batches is not None:
-        chunk = min(chunk, batches.chunk_steps())
-    n_live, k0 = n, 0
-    while n_live and k0 <= steps:
-        k1 = min(steps + 1, k0 + chunk)
-        lr_table = _lr_table(lr_at, schedule, base, k0, min(k1, steps), n)
-        noise_tab = source.draw((min(k1, steps) - k0, n, d)) if source is not None and k0 < steps else _NO_NOISE
-        if batches is not None and k0 < steps:
-            orders, b_row, b_offset, b_count, b_scale = batches.plan(k0, min(k1, steps))[:5]
-        else:
-            orders, b_row, b_offset, b_count, b_scale = _NO_ROWS, _NO_STEPS, _NO_STEPS, _NO_STEPS, np.zeros(0)
-        n_live = engine.drive(*prog, params_vec, cols, ev.uses_data, ev.full_scale(),
-                              orders, b_row, b_offset, b_count, np.asarray(b_scale, dtype=np.float64),
-                              opt.kind, h, P, S, who, n_live, k0, k1, steps, lr_table, noise_tab,
-                              tol2, centre, reach, box, status, stop_k, final, final_loss,
-                              False, empty2, empty1, empty2, np.zeros((0, 0)), empty1, empty2, rec_evals)
-        k0 = k1
-        if k0 <= steps and n_live:
-            if cancel is not None and cancel():
-                raise Cancelled(f"cancelled at step {k0} of {steps}")
-            if progress is not None:
-                progress(k0 / (steps + 1))
+    args = (*prog, params_vec, cols, ev.uses_data, ev.full_scale())
+    rules = (tol2, centre, reach, box)
+    out = (status, stop_k, final, final_loss, False, np.zeros((0, d)), np.zeros(0), np.zeros((0, d)),
+           np.zeros((0, 0)), np.zeros(0), np.zeros((0, d)), np.zeros(1, dtype=np.int64))
+    lanes = block_size(prog.meta[2])
+    per_start_lr = isinstance(base, np.ndarray) and base.ndim == 1
+    if source is None and batches is None and not per_start_lr and n >= 50 * lanes:
+        # Many starts: run each group of blocks through every step while its state is in cache; a group
+        # is about 1% of the starts.
+        group = lanes * max(1, n // (100 * lanes))
+        lr_table = _lr_table(lr_at, schedule, base, 0, steps, n)
+        for a in range(0, n, group):
+            b = min(n, a + group)
+            engine.drive(*args, _NO_ROWS, _NO_STEPS, _NO_STEPS, _NO_STEPS, np.zeros(0), opt.kind, h, P, S, who,
+                         a, b, 0, steps + 1, steps, lr_table, _NO_NOISE, *rules, *out)
+            if b < n:
+                _tick(cancel, progress, b / n, f"cancelled after {b:,} of {n:,} starts")
+    else:
+        # Few starts (or noise or minibatches, which draw per step): every start, 1% of the steps at a time.
+        chunk = max(1, -(-(steps + 1) // 100))
+        if batches is not None:
+            chunk = min(chunk, batches.chunk_steps())
+        n_live, k0 = n, 0
+        while n_live and k0 <= steps:
+            k1 = min(steps + 1, k0 + chunk)
+            lr_table = _lr_table(lr_at, schedule, base, k0, min(k1, steps), n)
+            noise_tab = (source.draw((min(k1, steps) - k0, n, d)) if source is not None and k0 < steps
+                         else _NO_NOISE)
+            if batches is not None and k0 < steps:
+                orders, b_row, b_offset, b_count, b_scale = batches.plan(k0, min(k1, steps))[:5]
+            else:
+                orders, b_row, b_offset, b_count, b_scale = _NO_ROWS, _NO_STEPS, _NO_STEPS, _NO_STEPS, np.zeros(0)
+            n_live = engine.drive(*args, orders, b_row, b_offset, b_count, np.asarray(b_scale, dtype=np.float64),
+                                  opt.kind, h, P, S, who, 0, n_live, k0, k1, steps, lr_table, noise_tab, *rules,
+                                  *out)
+            k0 = k1
+            if k0 <= steps and n_live:
+                _tick(cancel, progress, k0 / (steps + 1), f"cancelled at step {k0} of {steps}")
     if progress is not None:
         progress(1.0)
     return BatchResult(final=final, final_loss=final_loss, status=_STATUS_NAMES[status], steps=stop_k)

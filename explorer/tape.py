@@ -9,9 +9,9 @@ data rows) before the next, so the dispatch on the operation code is paid once p
 racer (one lane) and a 65,536-start basin map (many blocks) run through the same code.
 
 Registers ``0 .. n_inputs - 1`` hold the inputs: the d variables, then the parameters, then the data columns
-(in the order given to :func:`build_tape`); the next ``len(consts)`` registers hold constants; the rest are
-temporaries, reused once their value is dead. Parameters are values in registers, never baked into the
-code, so moving a parameter slider recompiles nothing.
+(in the order given to :func:`build_tape`); the next ``len(consts)`` registers hold constants, the next one
+per output the outputs, in order; the rest are temporaries, reused once their value is dead. Parameters are
+values in registers, never baked into the code, so moving a parameter slider recompiles nothing.
 
 Numerics follow numpy's elementwise semantics: overflow gives ±inf and undefined operations nan, without
 exceptions or warnings (``Max``/``Min`` propagate nan like ``numpy.maximum``; ``sign(0) = 0``;
@@ -65,7 +65,8 @@ class Tape:
     code : (n_ops, 5) int32 rows ``(op, dst, a, b, c)`` (c: SELECT's third operand).
     imm : (n_ops,) float64 constant operand of the ``...C`` operations, INTPOW's exponent, Heaviside's H0.
     consts : (k,) float64, loaded into registers ``n_inputs .. n_inputs + k - 1``.
-    outputs : (n_out,) int32, the register holding each output expression after a run.
+    outputs : (n_out,) int32, the register holding each output expression after a run: consecutive,
+        ``outputs[0] + k`` for output k.
     n_inputs : inputs (variables, parameters, columns) at registers 0 ..; n_regs : registers needed.
     """
 
@@ -261,7 +262,9 @@ class _Builder:
         c = self._number(coeff) if coeff is not sympy.S.One else 1.0
         num, den = [], []
         for f in factors:
-            if f.is_Pow and f.exp.is_Number and f.exp.is_negative:
+            if f.is_Number:  # a number not in front (cse builds products unevaluated)
+                c *= self._number(f)
+            elif f.is_Pow and f.exp.is_Number and f.exp.is_negative:
                 den.append(sympy.Pow(f.base, -f.exp, evaluate=False) if f.exp != -1 else f.base)
             else:
                 num.append(f)
@@ -310,25 +313,31 @@ class _Builder:
         return self.op(POW, b, x)
 
     def finish(self, outputs) -> Tape:
-        """Allocate physical registers (a register is reused once its value is dead)."""
+        """Allocate physical registers: output k lands in register ``n_fixed + k`` (so the outputs are one
+        contiguous block a kernel can use in place), temporaries are reused once their value is dead."""
         n_fixed = self.n_inputs + len(self.const_values)
+        first_out = n_fixed
 
         def fixed(reg):
             if reg[0] == "i":
                 return reg[1]
             return self.n_inputs + reg[1]
 
+        designated: dict[int, int] = {}  # SSA value -> its output register (the first output it is)
+        copies = []                      # (output register, source) for outputs that are inputs, constants or repeats
+        for k, r in enumerate(outputs):
+            if isinstance(r, int) and r not in designated:
+                designated[r] = first_out + k
+            else:
+                copies.append((first_out + k, r))
         last_use: dict[int, int] = {}
         for i, (_, _, a, b, c, _) in enumerate(self.ops):
             for r in (a, b, c):
                 if isinstance(r, int):
                     last_use[r] = i
-        for r in outputs:
-            if isinstance(r, int):
-                last_use[r] = len(self.ops)  # outputs stay live to the end
         phys: dict[int, int] = {}
         free: list[int] = []
-        n_regs = n_fixed
+        n_regs = first_out + len(outputs)
         rows = []
         for i, (op, dst, a, b, c, imm) in enumerate(self.ops):
             operands = []
@@ -340,19 +349,23 @@ class _Builder:
                 else:
                     operands.append(fixed(r))
             for r in dict.fromkeys((a, b, c)):  # operands dead after this instruction free their register
-                if isinstance(r, int) and last_use[r] == i:
+                if isinstance(r, int) and last_use[r] == i and r not in designated:
                     free.append(phys[r])
-            if dst not in last_use:  # never read (cannot happen for emitted values, but be safe)
-                last_use[dst] = i
-            if free:
-                phys[dst] = free.pop()
+            if dst in designated:
+                phys[dst] = designated[dst]
             else:
-                phys[dst] = n_regs
-                n_regs += 1
-            if last_use[dst] == i:
-                free.append(phys[dst])
+                if free:
+                    phys[dst] = free.pop()
+                else:
+                    phys[dst] = n_regs
+                    n_regs += 1
+                if last_use.get(dst, i) == i:  # never read again: free at once
+                    free.append(phys[dst])
             rows.append((op, phys[dst], *operands, imm))
-        out_regs = [phys[r] if isinstance(r, int) else fixed(r) for r in outputs]
+        for target, r in copies:
+            source = phys[r] if isinstance(r, int) else fixed(r)
+            rows.append((COPY, target, source, 0, 0, 0.0))
+        out_regs = list(range(first_out, first_out + len(outputs)))
         code = np.array([r[:5] for r in rows], dtype=np.int32).reshape(-1, 5)
         imm = np.array([r[5] for r in rows], dtype=np.float64)
         return Tape(code, imm, np.array(self.const_values, dtype=np.float64), np.array(out_regs, dtype=np.int32),

@@ -509,3 +509,22 @@ def test_noise_in_a_batch_of_one_is_the_single_runs_noise(bowl):
     r = run_batch(bowl, "sgd", {"lr": 0.1}, np.ones((1, 2)), 30, tolerance=0, noise=noise)
     t = simulate_run(bowl, RunSpec("", "sgd", (1.0, 1.0), {"lr": 0.1}, noise=noise), steps=30, tolerance=0)
     np.testing.assert_array_equal(r.final[0], t.points[-1])
+
+
+def test_many_starts_run_group_by_group_and_still_stop_where_single_runs_do(rosenbrock):
+    # 32,768 starts: the engine runs groups of about 1% of the starts through every step (progress and
+    # cancel between groups); each start must still end exactly where its own simulate_run ends.
+    side = np.linspace(-2, 2, 256)
+    starts = np.stack(np.meshgrid(side, side[::2]), axis=-1).reshape(-1, 2)
+    seen = []
+    r = run_batch(rosenbrock, "adam", {"lr": 0.05}, starts, 150, tolerance=1e-3, bounds=VIEW, progress=seen.append)
+    assert len(seen) > 50 and seen == sorted(seen) and seen[-1] == 1.0
+    assert {"converged", "max_steps"} <= set(r.status)
+    for i in np.random.default_rng(2).choice(len(starts), 12, replace=False):
+        t = simulate_run(rosenbrock, RunSpec("", "adam", tuple(starts[i]), {"lr": 0.05}), steps=150,
+                         tolerance=1e-3, bounds=VIEW)
+        assert (r.status[i], r.steps[i]) == (t.status, t.stop_step)
+        np.testing.assert_array_equal(r.final[i], t.points[-1])
+    polls = []
+    with pytest.raises(Cancelled, match="cancelled after"):
+        run_batch(rosenbrock, "adam", {"lr": 0.05}, starts, 150, cancel=lambda: polls.append(1) or len(polls) > 2)

@@ -93,10 +93,19 @@ def describe(spec, surface) -> FitLayout:
     except ExpressionError as e:
         return FitLayout("points", (h, v), note=f"the prediction cannot be drawn: {e.message}")
     targets = tuple(c for c in spec.columns if c in loss_columns and c not in prediction.inputs)
+    if spec.show is None and prediction.inputs and targets:   # by default: the first input against the target
+        h, v = prediction.inputs[0], targets[0]
     if h in prediction.inputs and v in prediction.inputs:
-        return FitLayout("boundary", (h, v), prediction, targets, targets[0] if targets else None)
+        label = targets[0] if targets else None
+        if label is not None and binary(spec.dataset.column(label)):
+            return FitLayout("boundary", (h, v), prediction, targets, label)
+        return FitLayout("points", (h, v), prediction, targets,
+                         note=f"the prediction uses both {h} and {v}: choose what it predicts as the vertical column")
     if h in prediction.inputs:
-        return FitLayout("curve", (h, v), prediction, targets)
+        others = [c for c in prediction.inputs if c != h]
+        note = (f"the line holds {', '.join(others)} at {'their' if len(others) > 1 else 'its'} mean; each "
+                "residual uses its row's own values") if others else ""
+        return FitLayout("curve", (h, v), prediction, targets, note=note)
     return FitLayout("points", (h, v), prediction, targets,
                      note=f"the prediction does not use {h}: choose it as the horizontal column")
 
@@ -145,6 +154,34 @@ def boundary_grid(layout: FitLayout, spec, theta, parameters, xs, ys) -> np.ndar
             raw = spec.dataset.column(c)
             cols[c] = np.full(X.shape, float(scaling.to_model(c, raw.mean() if raw.size else 0.0)))
     return layout.prediction(theta, parameters, cols)
+
+
+def scalable_inputs(prediction: str, variables, parameter_names, columns) -> tuple[str, ...]:
+    """The prediction's inputs that enter it linearly (``w*x + b``, ``sigmoid(w1*x1 + w2*x2 + b)``): the ones
+    "standardise features" may rescale without changing what the model can express. An input inside a
+    nonlinear function of its own (``ln(100/strike)``) is left alone; () when the text does not parse."""
+    import sympy
+
+    from explorer.expression import ExpressionError, parse_expression, symbol
+
+    try:
+        expr = parse_expression(prediction, tuple(parameter_names), variables=tuple(variables),
+                                columns=tuple(columns))
+    except ExpressionError:
+        return ()
+    parents: dict = {}   # symbol -> set of the types of the nodes that hold it directly
+
+    def walk(node) -> None:
+        for arg in node.args:
+            if isinstance(arg, sympy.Symbol):
+                parents.setdefault(arg, set()).add(type(node))
+            else:
+                walk(arg)
+
+    walk(expr)
+    linear = (sympy.Mul, sympy.Add)
+    return tuple(name for name in columns
+                 if symbol(name) in parents and all(issubclass(t, linear) for t in parents[symbol(name)]))
 
 
 def binary(values) -> bool:

@@ -96,7 +96,7 @@ def test_delivery_depot_every_run_ends_at_the_best_spot_away_from_the_average():
     best = (2.7310539, 3.0576279)
     for t in m.trajectories:
         assert dist(t, best) < 1e-3
-    average = run("delivery-depot", "Gradient descent from the average location").points[0]
+    average = run("delivery-depot", "GD from the average").points[0]
     assert average == pytest.approx(customers.mean(axis=0)) and np.round(average, 2).tolist() == [3.43, 3.43]
     assert np.linalg.norm(average - np.asarray(best)) > 0.5
     # "drag the far customer around: the best spot hardly moves"

@@ -49,17 +49,14 @@ def with_reduction(surface, reduction: str):
 
 
 def features(model) -> tuple[str, ...]:
-    """The columns "Standardise features" rescales: the inputs of the prediction (none without one)."""
+    """The columns "Standardise features" rescales: the inputs the prediction uses linearly (none without a
+    prediction; see :func:`explorer.fit.scalable_inputs`)."""
     spec = model.dataspec
     if spec is None or spec.prediction is None or model.surface is None:
         return ()
-    from explorer.data_models import compile_prediction
-    from explorer.expression import ExpressionError
+    from explorer.fit import scalable_inputs
 
-    try:
-        return compile_prediction(spec.prediction, model.variables, tuple(model.parameters), spec.columns).inputs
-    except ExpressionError:
-        return ()
+    return scalable_inputs(spec.prediction, model.variables, tuple(model.parameters), spec.columns)
 
 
 class DataActions(QObject):

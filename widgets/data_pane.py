@@ -3,13 +3,13 @@ and the rows of the current minibatch — linked to playback like the map.
 
 ::
 
-    Show [x ▾] against [y ▾]            Model ▾   ☐ Standardise features   Rows
+    Show [x ▾] vs [y ▾]                                  Model ▾   Rows
     ┌──────────────────────────────────────────────┐
     │   ·   ╱·      model (the selected run's colour)│
     │  ·│ ╱ ·       residuals: point to prediction   │
     │   ╱·  ◯       ◯ rows of this step's minibatch  │
     └──────────────────────────────────────────────┘
-    Adam at step 37: loss 0.118 (mean over 30 rows) · minibatch of 8 rows, epoch 10, batch loss 0.09
+    Adam, step 37: loss 0.118 (mean over 30 rows) · batch of 8 (◯), epoch 10 …      ☐ Standardise
 
 What is drawn follows :func:`explorer.fit.describe`: a line or sigmoid over the horizontal column (a
 "curve"), a decision boundary when the prediction uses both columns, or, for data that live in the plane of
@@ -31,6 +31,7 @@ from PySide6.QtGui import QFont, QPalette
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
+    QHBoxLayout,
     QLabel,
     QMenu,
     QSizePolicy,
@@ -115,6 +116,7 @@ class DataPane(QWidget):
         self.h_combo, self.v_combo = QComboBox(), QComboBox()
         for combo, name in ((self.h_combo, "horizontal column"), (self.v_combo, "vertical column")):
             combo.setAccessibleName(name)
+            combo.setToolTip(f"The {name} of the plot")
             combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
             combo.activated.connect(self._on_columns_chosen)
         self.model_button = QToolButton()
@@ -133,7 +135,7 @@ class DataPane(QWidget):
         model_menu.addAction(self.actions.remove_data_action)
         self.model_button.setMenu(model_menu)
         self.model_button.setToolTip("Open data, the one-click models, mean or sum over the rows")
-        self.standardise = QCheckBox("Standardise features")
+        self.standardise = QCheckBox("Standardise")
         self.standardise.setToolTip(self.actions.standardise_action.toolTip())
         self.standardise.toggled.connect(self._on_standardise)
         self.rows_button = QToolButton()
@@ -146,10 +148,10 @@ class DataPane(QWidget):
         tools.setMovable(False)
         tools.setFloatable(False)
         tools.setStyleSheet("QToolBar { border: none; spacing: 4px; }")
-        for w in (QLabel("Show "), self.h_combo, QLabel(" against "), self.v_combo):
+        for w in (QLabel("Show "), self.h_combo, QLabel(" vs "), self.v_combo):
             tools.addWidget(w)
         tools.addSeparator()
-        for w in (self.standardise, self.model_button, self.rows_button):
+        for w in (self.model_button, self.rows_button):
             tools.addWidget(w)
         self.tools = tools
 
@@ -182,7 +184,7 @@ class DataPane(QWidget):
         self.note = pg.TextItem(anchor=(0.5, 0.5))
         self.note.setParentItem(item.getViewBox())
         self.plot.scene().sigMouseClicked.connect(self._scene_clicked)
-        self.plot.setMinimumHeight(150)
+        self.plot.setMinimumHeight(90)
         self.plot.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
         self.caption = QLabel()
@@ -197,7 +199,12 @@ class DataPane(QWidget):
         column.setSpacing(2)
         column.addWidget(tools)
         column.addWidget(self.plot, 1)
-        column.addWidget(self.caption)
+        # under the plot: what it shows now, and the scaling switch (shown when the model has inputs to scale)
+        bottom = QHBoxLayout()
+        bottom.setContentsMargins(0, 0, 0, 0)
+        bottom.addWidget(self.caption, 1)
+        bottom.addWidget(self.standardise, 0, Qt.AlignmentFlag.AlignTop)
+        column.addLayout(bottom)
         self.splitter = QSplitter(Qt.Orientation.Vertical)
         self.splitter.addWidget(top)
         self.splitter.addWidget(self.table)
@@ -247,6 +254,7 @@ class DataPane(QWidget):
             w.setEnabled(has)
         self.standardise.blockSignals(True)
         self.standardise.setEnabled(self.actions.standardise_action.isEnabled())
+        self.standardise.setVisible(self.standardise.isEnabled())
         self.standardise.setChecked(has and bool(spec.standardise))
         self.standardise.blockSignals(False)
         if not has:
@@ -261,12 +269,12 @@ class DataPane(QWidget):
             self.caption.setText("")
             return
         self._set_note("")
-        for combo, name in ((self.h_combo, spec.shown[0]), (self.v_combo, spec.shown[1])):
+        self.layout_info = describe(spec, m.surface)
+        for combo, name in zip((self.h_combo, self.v_combo), self.layout_info.shown, strict=True):
             if [combo.itemText(i) for i in range(combo.count())] != list(spec.columns):
                 combo.clear()
                 combo.addItems(spec.columns)
             combo.setCurrentText(name)
-        self.layout_info = describe(spec, m.surface)
         self._draw_points()
         self._fit_range()
         self._draw_fit()
@@ -278,6 +286,21 @@ class DataPane(QWidget):
             rect = self.plot.getPlotItem().getViewBox().boundingRect()
             self.note.setPos(rect.width() / 2, rect.height() / 2)
             self.note.setColor(self.palette().color(QPalette.ColorRole.WindowText))
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._label_axes()
+
+    def _label_axes(self) -> None:
+        """Axis names beside and under the plot; the one under it only when the plot is tall enough (the
+        horizontal column's combo names it too)."""
+        item = self.plot.getPlotItem()
+        names = self.layout_info.shown if self.layout_info is not None else ("", "")
+        for side, name, room in (("bottom", names[0], self.plot.height() >= 180), ("left", names[1], True)):
+            if room and name:
+                item.setLabel(side, name)
+            else:
+                item.getAxis(side).showLabel(False)
 
     def _big(self) -> bool:
         return self._model.session.presentation
@@ -300,9 +323,7 @@ class DataPane(QWidget):
         else:
             self.points.setData(x=xs, y=ys, data=drawn, symbol="o", brush=pg.mkBrush(*POINT_FILL), pen=pen,
                                 size=size)
-        item = self.plot.getPlotItem()
-        item.setLabel("bottom", h)
-        item.setLabel("left", v)
+        self._label_axes()
 
     def _fit_range(self) -> None:
         """Frame the data (once per data set and choice of columns: never while a point is being edited)."""
@@ -433,14 +454,12 @@ class DataPane(QWidget):
         label = m.runs[i].label
         if traj is None:
             return f"{label}: computing…"
-        parts = [f"<b>{label}</b> at step {k}: loss {for_people(float(traj.loss[k]), 3)} "
+        parts = [f"<b>{label}</b>, step {k}: loss {for_people(float(traj.loss[k]), 3)} "
                  f"({reduction} over {n:,} rows)"]
         record = getattr(traj, "batch", None)
         if record is not None and k < len(record.loss):
-            parts.append(f"minibatch of {int(record.count[k])} rows (◯), epoch {int(record.epoch[k]) + 1}, "
+            parts.append(f"batch of {int(record.count[k])} (◯), epoch {int(record.epoch[k]) + 1}, "
                          f"batch loss {for_people(float(record.loss[k]), 3)}")
-        elif m.runs[i].batch is None:
-            parts.append("full batch: every row")
         if len(self._drawn) < n:
             parts.append(f"drawing {len(self._drawn):,} of {n:,} rows")
         if self.layout_info.note:
@@ -455,7 +474,7 @@ class DataPane(QWidget):
         from dataclasses import replace
 
         show = (self.h_combo.currentText(), self.v_combo.currentText())
-        if show != m.dataspec.shown:
+        if show != self.layout_info.shown:
             with m.edit(f"Show {show[0]} against {show[1]}"):
                 m.set_data_spec(replace(m.dataspec, show=show))
 

@@ -328,7 +328,7 @@ def test_minibatch_settings_in_the_run_panel_show_the_batch_everywhere(open_less
     assert cos == pytest.approx(1.0, abs=0.02) and not np.allclose(g_full, g_batch)
     assert window.batch_loss.curves[0].isVisible()
     assert window.batch_loss.epoch_ticks().tolist()[:2] == [3.0, 6.0]      # 6 rows / 2 = 3 steps an epoch
-    assert "minibatch of 2 rows" in window.data_pane.caption.text()
+    assert "batch of 2 (◯), epoch 2" in window.data_pane.caption.text()    # step 5 of 3 per epoch
     window.document.undo_action.trigger()
     window.document.undo_action.trigger()
     settle(window)

@@ -621,25 +621,34 @@ def eval_points(code, imm, consts, meta, outs, params, P, out):
 
 
 @kernel
+def _combine(a, k):
+    """The sum of the 8 partial sums a[k, 0..7], in a fixed tree order."""
+    return ((a[k, 0] + a[k, 1]) + (a[k, 2] + a[k, 3])) + ((a[k, 4] + a[k, 5]) + (a[k, 6] + a[k, 7]))
+
+
+@kernel
 def reduce_rows(code, imm, outs, regs, p, params, cols, order, start, count, scale, acc):
     """acc[k] = scale * sum over rows of output k at the point p (d,): the rows are ``order[start:start+count]``
     (or ``start .. start+count-1`` when order is empty) of the data columns ``cols`` (c, n).
 
+    The sum runs in 8 interleaved partial sums (row i of the selection goes to partial sum i mod 8), combined
+    in a fixed tree (:func:`_combine`): 8 independent additions per cycle instead of one long chain, and the
+    same order as :func:`eval_data_points`, so a point's loss is the same number from both.
     ``regs`` must have its constants loaded; variables and parameters are broadcast to every lane.
     """
     d = p.size
     lanes = regs.shape[1]
     n_params = params.size
     n_cols = cols.shape[0]
-    for k in range(outs.size):
-        acc[k] = 0.0
+    n_out = outs.size
+    part = np.zeros((n_out, 8))
     for j in range(d):
         for ln in range(lanes):
             regs[j, ln] = p[j]
     for k in range(n_params):
         for ln in range(lanes):
             regs[d + k, ln] = params[k]
-    for r0 in range(0, count, lanes):
+    for r0 in range(0, count, lanes):  # lanes is a multiple of 8: row r0 + ln goes to partial sum ln % 8
         nl = min(lanes, count - r0)
         for c in range(n_cols):
             row = regs[d + n_params + c]
@@ -651,29 +660,73 @@ def reduce_rows(code, imm, outs, regs, p, params, cols, order, start, count, sca
                 for ln in range(nl):
                     row[ln] = src[start + r0 + ln]
         run_tape(code, imm, regs, nl)
-        for k in range(outs.size):
+        full = nl - nl % 8
+        for k in range(n_out):
             row = regs[outs[k]]
-            total = acc[k]
-            for ln in range(nl):
-                total += row[ln]
-            acc[k] = total
-    for k in range(outs.size):
-        acc[k] *= scale
+            a0, a1, a2, a3 = part[k, 0], part[k, 1], part[k, 2], part[k, 3]
+            a4, a5, a6, a7 = part[k, 4], part[k, 5], part[k, 6], part[k, 7]
+            for ln in range(0, full, 8):
+                a0 += row[ln]
+                a1 += row[ln + 1]
+                a2 += row[ln + 2]
+                a3 += row[ln + 3]
+                a4 += row[ln + 4]
+                a5 += row[ln + 5]
+                a6 += row[ln + 6]
+                a7 += row[ln + 7]
+            part[k, 0], part[k, 1], part[k, 2], part[k, 3] = a0, a1, a2, a3
+            part[k, 4], part[k, 5], part[k, 6], part[k, 7] = a4, a5, a6, a7
+            for ln in range(full, nl):
+                part[k, ln % 8] += row[ln]
+    for k in range(n_out):
+        acc[k] = _combine(part, k) * scale
 
 
 @kernel
 def eval_data_points(code, imm, consts, meta, outs, params, P, cols, scale, out):
-    """Like :func:`eval_points`, reduced over every data row: out[i, k] = scale * sum_rows output k at P[i]."""
+    """Like :func:`eval_points`, reduced over every data row: out[i, k] = scale * sum_rows output k at P[i].
+
+    Lanes are points here and rows the outer loop (each row's values broadcast to the lanes), so the sums
+    are vectorised across points; each point's sum has :func:`reduce_rows`'s order exactly.
+    """
     m, d = P.shape
     n_inputs, n_regs = meta[0], meta[2]
+    n_out = outs.size
     lanes = block_lanes(n_regs)
     regs = np.zeros((n_regs, lanes))
     load_constants(consts, n_inputs, regs, lanes)
-    order = np.empty(0, dtype=np.int64)
+    n_params = params.size
+    n_cols = cols.shape[0]
     n = cols.shape[1]
-    acc = np.empty(outs.size)
-    zero = m - m  # a runtime int: a literal 0 would compile a second copy of reduce_rows
-    for i in range(m):
-        reduce_rows(code, imm, outs, regs, P[i], params, cols, order, zero, n, scale, acc)
-        for k in range(outs.size):
-            out[i, k] = acc[k]
+    for k in range(n_params):
+        for ln in range(lanes):
+            regs[d + k, ln] = params[k]
+    part = np.zeros((n_out, 8, lanes))
+    for s0 in range(0, m, lanes):
+        nl = min(lanes, m - s0)
+        for j in range(d):
+            row = regs[j]
+            for ln in range(nl):
+                row[ln] = P[s0 + ln, j]
+        for k in range(n_out):
+            for i in range(8):
+                for ln in range(nl):
+                    part[k, i, ln] = 0.0
+        for r in range(n):
+            for c in range(n_cols):
+                v = cols[c, r]
+                row = regs[d + n_params + c]
+                for ln in range(nl):
+                    row[ln] = v
+            run_tape(code, imm, regs, nl)
+            slot = r % 8
+            for k in range(n_out):
+                src = regs[outs[k]]
+                dst = part[k, slot]
+                for ln in range(nl):
+                    dst[ln] += src[ln]
+        for k in range(n_out):
+            for ln in range(nl):
+                a = part[k]
+                out[s0 + ln, k] = (((a[0, ln] + a[1, ln]) + (a[2, ln] + a[3, ln]))
+                                   + ((a[4, ln] + a[5, ln]) + (a[6, ln] + a[7, ln]))) * scale

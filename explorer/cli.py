@@ -39,7 +39,8 @@ def trajectory_rows(trajectories, with_batch: bool = False):
     """
     for index, traj in enumerate(trajectories):
         run = traj.run
-        batch = getattr(traj, "batch_loss", None) if with_batch else None
+        record = getattr(traj, "batch", None)
+        batch = None if not with_batch else (record.loss if record is not None else traj.loss)
         for step, (point, loss, grad) in enumerate(zip(traj.points, traj.loss, traj.grads)):
             row = [index, run.label, run.optimizer, step, *map(repr, map(float, point)), repr(float(loss)),
                    *map(repr, map(float, grad))]

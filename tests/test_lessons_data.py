@@ -181,3 +181,27 @@ def test_feature_scaling_raw_ravine_then_a_round_bowl_after_standardising():
     # "the fitted line ends the same either way"
     assert w / hours.std() == pytest.approx(raw_line[0], abs=1e-3)
     assert b - w * hours.mean() / hours.std() == pytest.approx(raw_line[1], abs=1e-2)
+
+
+def test_simulate_csv_writes_each_steps_batch_loss_and_the_full_loss(tmp_path):
+    import csv
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    out = tmp_path / "race.csv"
+    main = Path(__file__).resolve().parents[1] / "main.py"
+    subprocess.run([sys.executable, str(main), "simulate", "batch-size", "--csv", str(out)], check=True,
+                   capture_output=True, timeout=120)
+    with out.open() as fh:
+        rows = list(csv.DictReader(fh))
+    assert list(rows[0])[-1] == "batch_loss" and "w" in rows[0] and "grad_b" in rows[0]
+    m = lesson("batch-size")
+    eight = [r for r in rows if r["label"] == "Minibatches of 8"]
+    record = run("batch-size", "Minibatches of 8").batch
+    assert [float(r["batch_loss"]) for r in eight[:5]] == pytest.approx(record.loss[:5].tolist())
+    assert eight[-1]["batch_loss"] == ""                                   # the last point takes no step
+    full = [r for r in rows if r["label"] == "Full batch (64 rows a step)"]
+    assert float(full[3]["batch_loss"]) == pytest.approx(float(full[3]["loss"]))
+    assert float(eight[3]["loss"]) == pytest.approx(float(m.surface.value([float(eight[3]["w"]),
+                                                                            float(eight[3]["b"])])))

@@ -383,3 +383,25 @@ def test_a_loss_over_many_rows_is_drawn_coarse_at_once_and_refined_off_the_gui_t
     assert view.grid_values.shape[0] < GRID_SHAPE[0]
     qtbot.waitUntil(lambda: view.grid_values.shape == GRID_SHAPE, timeout=30_000)
     assert view.grid_values[i, j] == pytest.approx(model.surface.value([view._xs[j], view._ys[i]]))
+
+
+def test_a_comparison_without_data_has_no_data_tab_and_data_a_formula_does_not_use_can_be_removed(open_lesson,
+                                                                                                   qtbot):
+    window = open_lesson("line-fit")
+    assert window.data_dock.isVisible()
+    window.document.new()
+    settle(window)
+    assert window.model.dataspec is None and not window.data_dock.isVisible()
+    assert not window.data_pane.actions.remove_data_action.isEnabled()
+    trigger(window, "Data", "New Points to Fit")
+    settle(window)
+    assert window.data_dock.isVisible()
+    editor = window.expression_editor
+    editor.set_text("w^2 + b^2")
+    qtbot.waitUntil(lambda: window.model.expression == "w^2 + b^2", timeout=10_000)
+    assert editor.label.text().startswith("f(")                  # no column: a plain function again
+    trigger(window, "Data", "Remove Data")
+    settle(window)
+    assert window.model.dataspec is None and window.model.data is None and not window.data_dock.isVisible()
+    window.document.undo_action.trigger()
+    assert window.model.dataspec is not None and window.data_dock.isVisible()

@@ -37,7 +37,7 @@ from explorer.events import Signal
 
 @dataclass(frozen=True)
 class Field:
-    """One setting: its default, its kind ("bool", "choice" or "ranges") and, for a choice, the options."""
+    """One setting: its default, its kind ("bool", "choice", "ranges" or "slice") and, for a choice, the options."""
 
     default: Any
     kind: str
@@ -57,6 +57,8 @@ class Field:
             return value
         if self.kind == "ranges":
             return _check_ranges(name, value)
+        if self.kind == "slice":
+            return _check_slice(value)
         raise AssertionError(self.kind)
 
 
@@ -78,6 +80,16 @@ def _check_ranges(name: str, value: Any) -> dict[str, tuple[float, float]]:
             raise ValueError(f"{where}: low must be less than high, got [{lo}, {hi}]")
         out[key] = (float(lo), float(hi))
     return out
+
+
+def _check_slice(value: Any):
+    """A :class:`~explorer.slicing.SliceSpec` from itself or its ``[view.slice]`` table; ``ValueError`` says
+    "slice.KEY: problem" (names and lengths that depend on the surface are checked when the plane is made)."""
+    from explorer.slicing import SliceSpec
+
+    if isinstance(value, SliceSpec):
+        return value
+    return SliceSpec.from_dict(value)
 
 
 class Evented:
@@ -145,7 +157,7 @@ class Evented:
         out = {}
         for name, value in self._values.items():
             if all_fields or value != self.FIELDS[name].default:
-                out[name] = {k: list(v) for k, v in value.items()} if isinstance(value, dict) else value
+                out[name] = _plain(value)
         return out
 
     @contextmanager
@@ -161,9 +173,23 @@ class Evented:
                 s._blocked -= 1
 
 
+def _plain(value: Any) -> Any:
+    """A field's value as TOML-plain data (tables of lists; a slice as its ``[view.slice]`` table)."""
+    if isinstance(value, dict):
+        return {k: list(v) for k, v in value.items()}
+    to_dict = getattr(value, "to_dict", None)
+    return to_dict() if callable(to_dict) else value
+
+
 def _did_you_mean(name: str, names) -> str:
     close = difflib.get_close_matches(name, list(names), n=1)
     return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _default_slice():
+    from explorer.slicing import SliceSpec
+
+    return SliceSpec()
 
 
 OVERLAYS = (
@@ -193,6 +219,8 @@ class ViewSettings(Evented):
         "basin_mode": Field("minimum", "choice", "how the basin map is coloured",
                             ("minimum", "steps", "diverged")),
         "parameter_ranges": Field({}, "ranges", "each parameter slider's [low, high]"),
+        "slice": Field(_default_slice(), "slice", "for a surface of 3 or more variables: the plane the map and "
+                                                  "the 3-D view show (explorer.slicing.SliceSpec)"),
     }
 
     #: keys older files wrote under [view] that now mean something else (handled by :meth:`from_dict`)

@@ -290,15 +290,6 @@ def test_a_slice_round_trips_through_toml_as_a_view_table(spec):
     assert SliceSpec.from_dict(tomllib.loads(text)["view"]["slice"]) == spec
 
 
-def _view_knows_slices() -> bool:
-    from explorer.view_settings import ViewSettings
-
-    return "slice" in ViewSettings.FIELDS
-
-
-@pytest.mark.xfail(not _view_knows_slices(), strict=True,
-                   reason="the preset's [view] is validated by explorer.view_settings.ViewSettings, which needs a "
-                          "'slice' field checked by SliceSpec.from_dict (the window engineer's file)")
 @pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.method + "-" + s.anchor)
 def test_a_slice_round_trips_through_a_presets_view_table(spec):
     from dataclasses import replace

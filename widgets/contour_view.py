@@ -41,6 +41,19 @@ START_SIZE = 18
 MAX_ASPECT_LOCK = 4.0          # keep x and y to the same scale unless the ranges differ more than this
 
 
+class _quiet:
+    """Change a view box's range without it counting as the user's pan/zoom."""
+
+    def __init__(self, vb) -> None:
+        self.vb = vb
+
+    def __enter__(self):
+        return self.vb
+
+    def __exit__(self, *exc) -> None:
+        return None
+
+
 def _nice_round(value: float, span: float) -> float:
     """Round a clicked coordinate to ~1/200 of the visible span (starts read -1.25, not -1.2487)."""
     step = 10.0 ** math.floor(math.log10(span / 200.0))
@@ -174,6 +187,8 @@ class ContourView(pg.PlotWidget):
             plot.addItem(item)
 
         self.scene().sigMouseClicked.connect(self._scene_clicked)
+        plot.getViewBox().sigResized.connect(self.frame_box)
+        plot.getViewBox().sigRangeChangedManually.connect(self._unframe)
         self._bindings = Bindings(((model.surface_changed, self._on_surface_changed),
                                    (model.runs_changed, self._rebuild_runs),
                                    (model.run_changed, self._on_run_changed),
@@ -203,8 +218,10 @@ class ContourView(pg.PlotWidget):
         plot.setLabel("left", names[1], **{"font-size": f"{LABEL_FONT_PT}pt"})
         two = model.surface is not None and model.ndim == 2
         if model.surface is not None and not two:
-            self.note.setText(f"f has {model.ndim} variable{'s' if model.ndim != 1 else ''} "
-                              f"({', '.join(model.variables)}):\nthe map and the 3-D view draw two.")
+            names = model.variables
+            listed = ", ".join(names) if len(names) <= 3 else f"{names[0]} … {names[-1]}"
+            self.note.setText(f"f has {model.ndim} variable{'s' if model.ndim != 1 else ''} ({listed}):\n"
+                              "the map and the 3-D view draw surfaces of two.")
             rect = plot.getViewBox().boundingRect()
             self.note.setPos(rect.width() / 2, rect.height() / 2)
         self.note.setVisible(model.surface is not None and not two)
@@ -226,9 +243,29 @@ class ContourView(pg.PlotWidget):
             self._cache_points(i)
         span_ratio = (x1 - x0) / (y1 - y0)
         plot.setAspectLocked(1.0 / MAX_ASPECT_LOCK <= span_ratio <= MAX_ASPECT_LOCK, ratio=1.0)
-        plot.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0.0)
         plot.getViewBox().setLimits(xMin=x0 - 10 * (x1 - x0), xMax=x1 + 10 * (x1 - x0),
                                     yMin=y0 - 10 * (y1 - y0), yMax=y1 + 10 * (y1 - y0))
+        self._framed = True
+        self.frame_box()
+
+    def frame_box(self, *_args) -> None:
+        """Show the surface's box whole. When the locked aspect ratio leaves room beside it, the box goes to the
+        left and all the room to the right, where the legend can sit without covering a path. Stops once the
+        user pans or zooms (until the next surface)."""
+        model = self._model
+        if not getattr(self, "_framed", False) or model.surface is None or model.ndim != 2:
+            return
+        (x0, x1), (y0, y1) = model.x_range, model.y_range
+        vb = self.getPlotItem().getViewBox()
+        w, h = vb.width(), vb.height()
+        locked = vb.state["aspectLocked"]
+        if locked and w > 50 and h > 50 and (x1 - x0) / (y1 - y0) < w / h:
+            span = (y1 - y0) * w / h             # the x span the height allows at 1:1
+            with _quiet(vb):
+                vb.setRange(xRange=(x0, x0 + span), yRange=(y0, y1), padding=0.0, update=True)
+        else:
+            with _quiet(vb):
+                vb.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0.0)
 
     def _on_full_grid(self, surface, ranges, grid) -> None:
         """The full grid of a costly surface arrived (:mod:`widgets.progressive_grid`): draw it if still current."""
@@ -239,6 +276,9 @@ class ContourView(pg.PlotWidget):
         (x0, x1), (y0, y1) = model.x_range, model.y_range
         self._draw_levels()
         self._image.setRect(QtCore.QRectF(x0, y0, x1 - x0, y1 - y0))
+
+    def _unframe(self, *_args) -> None:
+        self._framed = False
 
     def _draw_levels(self) -> None:
         """Colour image and iso-lines for the current grid and level mode."""

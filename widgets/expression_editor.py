@@ -112,7 +112,8 @@ class ExpressionEditor(QWidget):
         self.message.setMinimumWidth(self.message.fontMetrics().horizontalAdvance("✔ in use  "))
 
         self.x_min, self.x_max, self.y_min, self.y_max = (self._range_box() for _ in range(4))
-        status = QHBoxLayout()
+        self.status_row = QWidget()
+        status = QHBoxLayout(self.status_row)
         status.setContentsMargins(0, 0, 0, 0)
         status.addWidget(self.message, 1)
         self.range_labels = [QLabel(t) for t in ("x", "to", "  y", "to")]
@@ -128,7 +129,7 @@ class ExpressionEditor(QWidget):
         grid.addWidget(self.label, 0, 0)
         grid.addWidget(self.line_edit, 0, 1)
         self.label.setTextFormat(Qt.TextFormat.PlainText)
-        grid.addLayout(status, 1, 0, 1, 2)   # under the label too: a long "f(volatility, rate) =" costs no width
+        grid.addWidget(self.status_row, 1, 0, 1, 2)   # under the label too: "f(volatility, rate) =" costs no width
         grid.addWidget(self.marked, 2, 0, 1, 2)
         grid.setColumnStretch(1, 1)
 
@@ -183,6 +184,15 @@ class ExpressionEditor(QWidget):
             self.line_edit.setCursorPosition(0)    # a long formula reads from its start
         self._show_ok()
 
+    def set_compact(self, compact: bool) -> None:
+        """Presentation mode: just the formula; the status and ranges row shows only while typing or wrong."""
+        self._compact = compact
+        self._show_status_row()
+
+    def _show_status_row(self) -> None:
+        quiet = getattr(self, "_compact", False) and self.error is None and not self.pending
+        self.status_row.setVisible(not quiet)
+
     @property
     def pending(self) -> bool:
         """True while typed text has not been applied or refused yet."""
@@ -229,6 +239,7 @@ class ExpressionEditor(QWidget):
         self._set_frame_color(None)
         self.message.setText(f"<span style='color:{TYPING_COLOR}'>typing… Enter applies, Esc puts back "
                              "the current formula</span>")
+        self.status_row.setVisible(True)
         self.pause.start()
 
     def _request(self, *, force: bool) -> None:
@@ -304,6 +315,8 @@ class ExpressionEditor(QWidget):
 
     # ------------------------------------------------------------------ display
     def _show_ok(self) -> None:
+        if hasattr(self, "status_row"):
+            QTimer.singleShot(0, self._show_status_row)
         self.marked.clear()
         self.marked.hide()
         self._set_frame_color(None)
@@ -313,6 +326,7 @@ class ExpressionEditor(QWidget):
             self.message.clear()
 
     def _show_error_text(self, text: str, start: int, end: int, message: str) -> None:
+        self.status_row.setVisible(True)
         self.marked.setText(marked_html(text, start, end))
         self.marked.setVisible(bool(text))
         kept = " — the comparison keeps its formula" if self._model.surface is not None else ""

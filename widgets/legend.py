@@ -32,8 +32,8 @@ OPTIMIZER_NAMES = {"sgd": "SGD", "adam": "Adam", "adamw": "AdamW", "nadam": "NAd
 _SAYS_SGD = ("sgd", "gd", "gradient descent", "momentum", "nesterov", "heavy ball")
 
 
-def run_caption(run) -> str:
-    """"label · optimizer, lr 0.01" without repeating what the label already says."""
+def run_parts(run) -> tuple[str, list[str]]:
+    """(label, [optimizer, β, lr] parts the label does not already say)."""
     label = run.label.strip()
     low = label.lower()
     parts = []
@@ -46,12 +46,32 @@ def run_caption(run) -> str:
     lr = run.params.get("lr")
     if lr is not None and "lr" not in low:
         parts.append(f"lr {for_people(float(lr))}")
+    return label, parts
+
+
+def run_caption(run) -> str:
+    """"label · optimizer, lr 0.01" without repeating what the label already says."""
+    label, parts = run_parts(run)
     return label + (f" · {', '.join(parts)}" if parts else "")
 
 
 def legend_entries(model) -> list[tuple[str, str]]:
     """(colour, caption) of every visible run, in run order."""
     return [(model.color_of(i), run_caption(run)) for i, run in enumerate(model.runs) if run.visible]
+
+
+def legend_rows(model) -> tuple[str, list[tuple[str, str]]]:
+    """(heading, [(colour, caption)]): what every visible run shares (e.g. "all: SGD, lr 0.01") is said once in
+    the heading, so each row only says what tells the runs apart."""
+    shown = [(model.color_of(i), *run_parts(run)) for i, run in enumerate(model.runs) if run.visible]
+    if len(shown) < 2:
+        return "", [(c, label + (f" · {', '.join(parts)}" if parts else "")) for c, label, parts in shown]
+    common = [part for part in shown[0][2] if all(part in parts for _c, _l, parts in shown)]
+    rows = []
+    for color, label, parts in shown:
+        own = [part for part in parts if part not in common]
+        rows.append((color, label + (f" · {', '.join(own)}" if own else "")))
+    return (f"all: {', '.join(common)}" if common else ""), rows
 
 
 class MapLegend(QObject):
@@ -103,10 +123,19 @@ class MapLegend(QObject):
         self.item.setPen(pg.mkPen(text.red(), text.green(), text.blue(), 80))
         self.item.setLabelTextColor(text)
         self.item.setLabelTextSize(f"{size}pt")
-        self.entries = legend_entries(m)
+        heading, self.entries = legend_rows(m)
         width = 6 if big else 4
+        side = self._side_room_px()
+        if side > 160:            # room beside the box: make the legend fit there (smaller type, then elision)
+            widest = max((QFontMetricsF(_font(size)).horizontalAdvance(c) for _c, c in self.entries), default=0)
+            while size > (11.0 if big else MIN_FONT_PT) and widest + 70 > side:
+                size -= 0.5
+                widest = max(QFontMetricsF(_font(size)).horizontalAdvance(c) for _c, c in self.entries)
+            self.item.setLabelTextSize(f"{size}pt")
         metrics = QFontMetricsF(_font(size))
-        room = self._box_width_px() - 70            # the box, less the sample line and the margins
+        room = max(self._box_width_px(), side) - 70    # the box or the room beside it, less sample and margins
+        if heading:
+            self.item.addItem(pg.PlotDataItem(pen=None), heading)     # no sample: the heading row
         for color, caption in self.entries:
             if room > 80 and metrics.horizontalAdvance(caption) > room:   # a long label: keep both ends
                 caption = metrics.elidedText(caption, Qt.TextElideMode.ElideMiddle, room)
@@ -119,6 +148,13 @@ class MapLegend(QObject):
             self.item.addItem(star, "known minimum")
             self.entries = [*self.entries, ("#ffffff", "known minimum")]
         self._place_soon()
+
+    def _side_room_px(self) -> float:
+        """The widest margin beside the surface's box inside the map, in pixels (0 when the box fills it)."""
+        (x0, x1), (y0, _y1) = self._model.x_range, self._model.y_range
+        left = self._vb.mapFromScene(self._vb.mapViewToScene(QPointF(x0, y0))).x()
+        right = self._vb.width() - self._vb.mapFromScene(self._vb.mapViewToScene(QPointF(x1, y0))).x()
+        return max(left, right, 0.0) if self._vb.width() > 50 else 0.0
 
     def _box_width_px(self) -> float:
         """The width of the surface's box on screen, in pixels."""
@@ -135,9 +171,9 @@ class MapLegend(QObject):
 
     def _font_size(self) -> float:
         """Points for the captions: smaller on a small map (a 1024-pixel window), large in presentation mode."""
-        if self._model.session.presentation:
-            return PRESENTATION_FONT_PT
         width = self._vb.width()
+        if self._model.session.presentation:
+            return float(min(PRESENTATION_FONT_PT, max(12.0, width / 32.0))) if width > 50 else PRESENTATION_FONT_PT
         return float(min(FONT_PT, max(MIN_FONT_PT, width / 40.0))) if width > 50 else FONT_PT
 
     def _on_resized(self, *_args) -> None:
@@ -151,13 +187,28 @@ class MapLegend(QObject):
         QTimer.singleShot(0, self._place)
 
     def _place(self, *_args) -> None:
-        """Put the legend in the corner of the map that the paths and starts cross least."""
+        """Put the legend beside the surface's box when the margin there is wide enough; else in the corner of
+        the box that the paths, starts, minima and end points cross least."""
         if not self.item.isVisible() or not shiboken6.isValid(self.item):
             return
         m = self._model
         (x0, x1), (y0, y1) = m.x_range, m.y_range
-        points = [np.asarray(r.start, dtype=float)[:2] for r in m.runs if r.visible and len(r.start) >= 2]
-        points += [np.asarray(p, dtype=float)[:2] for p in m.minima if len(p) >= 2]
+        rect = self.item.boundingRect()
+        top_left = self._vb.mapFromScene(self._vb.mapViewToScene(QPointF(x0, y1)))
+        bottom_right = self._vb.mapFromScene(self._vb.mapViewToScene(QPointF(x1, y0)))
+        room_right = self._vb.width() - bottom_right.x()
+        room_left = top_left.x()
+        if max(room_left, room_right) >= rect.width() + 4:     # the locked aspect ratio left room: use it
+            self.corner = ("outside", "right" if room_right >= room_left else "left")
+            x = bottom_right.x() + 2 if room_right >= room_left else top_left.x() - rect.width() - 2
+            self.item.setPos(x, max(top_left.y(), 0))
+            return
+        important = [np.asarray(r.start, dtype=float)[:2] for r in m.runs if r.visible and len(r.start) >= 2]
+        important += [np.asarray(p, dtype=float)[:2] for p in m.minima if len(p) >= 2]
+        for i, traj in enumerate(m.trajectories):     # where the racers end: what the class watches
+            if traj is not None and m.runs[i].visible and np.shape(traj.points)[-1] >= 2:
+                important.append(np.asarray(traj.points[traj.stop_step], dtype=float)[:2])
+        points = [p for p in important for _ in range(25)]     # each counts as much as 25 path points
         spec = getattr(m, "dataspec", None)     # data drawn on the map (the depot's customers) must stay seen
         if spec is not None and getattr(spec, "on_map", None):
             columns = list(spec.dataset.columns)
@@ -169,7 +220,6 @@ class MapLegend(QObject):
                 points.extend(pts[:: max(1, len(pts) // 200)])
         pts = np.array(points, dtype=float).reshape(-1, 2)
         # the legend's share of the box, in data units, from its size in pixels
-        rect = self.item.boundingRect()
         px = np.abs(np.array(self._vb.viewPixelSize(), dtype=float))
         w = min(rect.width() * px[0], x1 - x0)
         h = min(rect.height() * px[1], y1 - y0)
@@ -221,7 +271,7 @@ class SurfaceLegend(QLabel):
         entries = [(c, r.label) for c, r in zip((m.color_of(i) for i in range(len(m.runs))), m.runs, strict=True)
                    if r.visible]
         self.setVisible(bool(m.view.show_legend and entries))
-        size = (PRESENTATION_FONT_PT if m.session.presentation else FONT_PT) - 1
+        size = 12 if m.session.presentation else FONT_PT - 1   # the 3-D legend only names: small
         palette = self.parentWidget().palette()
         text = palette.color(QPalette.ColorRole.WindowText).name()
         back = palette.color(QPalette.ColorRole.Window)

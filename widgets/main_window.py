@@ -481,6 +481,8 @@ class MainWindow(QMainWindow):
             big.setPointSize(PRESENTATION_AXIS_PT)
             for axis, _old in axes:
                 axis.setStyle(tickFont=big)
+            self.statusBar().hide()
+            self.expression_editor.set_compact(True)   # only the formula: the ranges row comes back on a mistake
             palette = QPalette(self.palette())     # high contrast within the theme
             dark = palette.color(QPalette.ColorRole.Window).lightness() < 128
             palette.setColor(QPalette.ColorRole.Window, Qt.GlobalColor.black if dark else Qt.GlobalColor.white)
@@ -489,6 +491,8 @@ class MainWindow(QMainWindow):
             self.showFullScreen()
         else:
             saved, self._presentation = self._presentation, None
+            self.statusBar().show()
+            self.expression_editor.set_compact(False)
             app.setFont(saved["font"])
             for axis, font in saved["axes"]:
                 axis.setStyle(tickFont=font)

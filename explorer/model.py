@@ -170,7 +170,8 @@ class Comparison:
     ``trajectories`` (one :class:`Trajectory` or ``None`` per run), ``errors`` (one message or ``None`` per
     run, set when a run could not be simulated), ``selected`` (-1 = none), ``step``, ``view`` (the
     :class:`~explorer.view_settings.ViewSettings`), ``session`` (:class:`~explorer.view_settings.Session`),
-    ``analysis`` (:class:`~explorer.analysis.Analysis`).
+    ``analysis`` (:class:`~explorer.analysis.Analysis`), ``projection`` (:class:`~explorer.projection.Projection`:
+    what the 2-D views draw, for any number of variables).
     """
 
     def __init__(self, surface=None, runs: Iterable[RunSpec] = (), *,
@@ -231,6 +232,10 @@ class Comparison:
 
         #: critical points and the geometry along each trajectory, computed once per change (views draw it)
         self.analysis = Analysis(self)
+        from explorer.projection import Projection
+
+        #: what the 2-D views draw for any number of variables (the plane, a slice of it, or the curve)
+        self.projection = Projection(self)
 
     # ------------------------------------------------------------------ queries
     @property
@@ -523,6 +528,10 @@ class Comparison:
 
         copy.analysis.disconnect()
         copy.analysis = Analysis(copy)
+        from explorer.projection import Projection
+
+        copy.projection.disconnect()
+        copy.projection = Projection(copy)
         return copy
 
     # ------------------------------------------------------------------ edits, undo and loading

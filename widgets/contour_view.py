@@ -9,6 +9,11 @@ margin around it, nothing is drawn in the margin. A racer that has left the box 
 box's edge where its path left, pointing the way it went. The known minima of the lesson are white stars
 (``model.view.show_minima``). Axes are named after the variables and show plain numbers (no "x0.001").
 
+What the map shows comes from ``model.projection`` (:class:`explorer.projection.Projection`), so the view
+does not know how many variables f has: for two, the surface itself; for three or more, f on a slice plane
+(the paths drawn as their projections onto it); for one, the graph of f (drawn by
+:class:`widgets.curve_view.CurveLayer`), with the racers as balls (x, f(x)) on it.
+
 Mouse: a click places the selected run's start, Shift+click adds a run starting there, dragging a start
 marker moves that start (the run is recomputed as it moves), a click on a start marker selects its run.
 Pan/zoom with the usual pyqtgraph gestures (drag on empty space, wheel).
@@ -39,6 +44,7 @@ PATH_WIDTH = 3.0
 RACER_SIZE = 17
 START_SIZE = 18
 MAX_ASPECT_LOCK = 4.0          # keep x and y to the same scale unless the ranges differ more than this
+SETTLE_MS = 200                # a moving slice is drawn in full once it has not moved for this long
 
 
 class _quiet:
@@ -107,8 +113,13 @@ class _IsoLines(pg.GraphicsObject):
         self._rect = QtCore.QRectF()
         self.setCacheMode(QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache)
 
-    def set_lines(self, lines: list[tuple[np.ndarray, QtGui.QPen]]) -> None:
-        """lines: (points (n, 2) with nan rows separating pieces, pen) per level."""
+    def set_lines(self, lines: list[tuple[np.ndarray, QtGui.QPen]], *, draft: bool = False) -> None:
+        """lines: (points (n, 2) with nan rows separating pieces, pen) per level. ``draft``: lines that will be
+        replaced at the next frame (a slice moving with playback) are stroked without antialiasing and not
+        cached as a pixmap, which would only be thrown away."""
+        self.draft = draft
+        self.setCacheMode(QtWidgets.QGraphicsItem.CacheMode.NoCache if draft
+                          else QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.prepareGeometryChange()
         self._paths = [(pg.arrayToQPath(pts[:, 0], pts[:, 1], connect="finite"), pen) for pts, pen in lines]
         rect = QtCore.QRectF()
@@ -121,7 +132,7 @@ class _IsoLines(pg.GraphicsObject):
         return self._rect
 
     def paint(self, painter, *_args) -> None:
-        painter.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, True)
+        painter.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing, not getattr(self, "draft", False))
         for path, pen in self._paths:
             painter.setPen(pen)
             painter.drawPath(path)
@@ -189,7 +200,14 @@ class ContourView(pg.PlotWidget):
         self.scene().sigMouseClicked.connect(self._scene_clicked)
         plot.getViewBox().sigResized.connect(self.frame_box)
         plot.getViewBox().sigRangeChangedManually.connect(self._unframe)
-        self._bindings = Bindings(((model.surface_changed, self._on_surface_changed),
+        self._drawn: tuple | None = None   # (kind, ranges, labels) of the frame drawn last
+        # a slice moving with playback is drawn as a draft (iso-lines from every other grid point, not
+        # antialiased) and again in full once it has stood still for SETTLE_MS
+        self.draft = False
+        self._settle = QtCore.QTimer(self, singleShot=True, interval=SETTLE_MS)
+        self._settle.timeout.connect(self._settled)
+        # what to draw (the surface, a slice of it, the curve of one variable) comes from the model's projection
+        self._bindings = Bindings(((model.projection.changed, self._on_projection),
                                    (model.runs_changed, self._rebuild_runs),
                                    (model.run_changed, self._on_run_changed),
                                    (model.trajectories_changed, self._on_trajectories_changed),
@@ -199,6 +217,7 @@ class ContourView(pg.PlotWidget):
                                    (model.session.changed, self._on_view_changed)))
         self._on_surface_changed()
         self._rebuild_runs()
+        self._draw_minima()
 
     # ------------------------------------------------------------------ lifetime
     def disconnect_model(self) -> None:
@@ -210,39 +229,52 @@ class ContourView(pg.PlotWidget):
         super().closeEvent(event)
 
     # ------------------------------------------------------------------ surface
-    def _on_surface_changed(self) -> None:
+    def _on_projection(self, frame: bool = True, paths: bool = True) -> None:
+        """What the map shows moved (:class:`explorer.projection.Projection`): ``frame`` — the surface on the
+        plane, its ranges or labels; ``paths`` — where the paths fall on it."""
+        proj = self._model.projection
+        key = (proj.kind, proj.x_range, proj.y_range, proj.labels)
+        moved = key != self._drawn
+        if frame:
+            self._on_surface_changed(reframe=moved)
+        if paths or moved:
+            for i in range(len(self._points)):
+                self._cache_points(i)
+            self._update_starts()
+            self._on_step()
+        if frame or paths:
+            self._draw_minima()
+
+    def _on_surface_changed(self, reframe: bool = True) -> None:
         model = self._model
+        proj = model.projection
         plot = self.getPlotItem()
-        names = list(model.variables) + ["", ""]
-        plot.setLabel("bottom", names[0], **{"font-size": f"{LABEL_FONT_PT}pt"})
-        plot.setLabel("left", names[1], **{"font-size": f"{LABEL_FONT_PT}pt"})
-        two = model.surface is not None and model.ndim == 2
-        if model.surface is not None and not two:
-            names = model.variables
-            listed = ", ".join(names) if len(names) <= 3 else f"{names[0]} … {names[-1]}"
-            self.note.setText(f"f has {model.ndim} variable{'s' if model.ndim != 1 else ''} ({listed}):\n"
-                              "the map and the 3-D view draw surfaces of two.")
-            rect = plot.getViewBox().boundingRect()
-            self.note.setPos(rect.width() / 2, rect.height() / 2)
-        self.note.setVisible(model.surface is not None and not two)
-        if not two:
+        key = (proj.kind, proj.x_range, proj.y_range, proj.labels)
+        if self._drawn is None or key[3] != self._drawn[3]:
+            plot.setLabel("bottom", proj.labels[0], **{"font-size": f"{LABEL_FONT_PT}pt"})
+            plot.setLabel("left", proj.labels[1], **{"font-size": f"{LABEL_FONT_PT}pt"})
+        self._drawn = key
+        self.note.setVisible(False)
+        (x0, x1), (y0, y1) = proj.x_range, proj.y_range
+        self._clip.setRect(QtCore.QRectF(x0, y0, x1 - x0, y1 - y0))
+        if proj.surface is None:      # no surface, or the curve of one variable (widgets.curve_view draws it)
             self._iso.set_lines([])
             self._image.clear()
             self.grid_values = None
-            self._draw_minima()
+        else:
+            xs, ys, values = self._grid.sample(proj.surface, proj.x_range, proj.y_range)
+            self.grid_values = values
+            self._xs, self._ys = xs, ys
+            self.draft = not reframe          # the same frame, moved: the anchor goes along with playback
+            self._draw_levels()
+            self._image.setRect(QtCore.QRectF(x0, y0, x1 - x0, y1 - y0))   # after setImage: scales by its size
+            if self.draft:
+                self._settle.start()
+        if proj.kind is None or not reframe:
             return
-        xs, ys, values = self._grid.sample(model.surface, model.x_range, model.y_range)
-        self.grid_values = values
-        self._xs, self._ys = xs, ys
-        (x0, x1), (y0, y1) = model.x_range, model.y_range
-        self._draw_levels()
-        self._image.setRect(QtCore.QRectF(x0, y0, x1 - x0, y1 - y0))   # after setImage: scales by its size
-        self._clip.setRect(QtCore.QRectF(x0, y0, x1 - x0, y1 - y0))
-        self._draw_minima()
-        for i in range(len(self._points)):
-            self._cache_points(i)
         span_ratio = (x1 - x0) / (y1 - y0)
-        plot.setAspectLocked(1.0 / MAX_ASPECT_LOCK <= span_ratio <= MAX_ASPECT_LOCK, ratio=1.0)
+        plot.setAspectLocked(proj.kind != "curve" and 1.0 / MAX_ASPECT_LOCK <= span_ratio <= MAX_ASPECT_LOCK,
+                             ratio=1.0)
         plot.getViewBox().setLimits(xMin=x0 - 10 * (x1 - x0), xMax=x1 + 10 * (x1 - x0),
                                     yMin=y0 - 10 * (y1 - y0), yMax=y1 + 10 * (y1 - y0))
         self._framed = True
@@ -252,10 +284,10 @@ class ContourView(pg.PlotWidget):
         """Show the surface's box whole. When the locked aspect ratio leaves room beside it, the box goes to the
         left and all the room to the right, where the legend can sit without covering a path. Stops once the
         user pans or zooms (until the next surface)."""
-        model = self._model
-        if not getattr(self, "_framed", False) or model.surface is None or model.ndim != 2:
+        proj = self._model.projection
+        if not getattr(self, "_framed", False) or proj.kind is None:
             return
-        (x0, x1), (y0, y1) = model.x_range, model.y_range
+        (x0, x1), (y0, y1) = proj.x_range, proj.y_range
         vb = self.getPlotItem().getViewBox()
         w, h = vb.width(), vb.height()
         locked = vb.state["aspectLocked"]
@@ -269,13 +301,18 @@ class ContourView(pg.PlotWidget):
 
     def _on_full_grid(self, surface, ranges, grid) -> None:
         """The full grid of a costly surface arrived (:mod:`widgets.progressive_grid`): draw it if still current."""
-        model = self._model
-        if surface is not model.surface or ranges != (model.x_range, model.y_range):
+        proj = self._model.projection
+        if surface is not proj.surface or ranges != (proj.x_range, proj.y_range):
             return
         self._xs, self._ys, self.grid_values = grid
-        (x0, x1), (y0, y1) = model.x_range, model.y_range
+        (x0, x1), (y0, y1) = proj.x_range, proj.y_range
         self._draw_levels()
         self._image.setRect(QtCore.QRectF(x0, y0, x1 - x0, y1 - y0))
+
+    def _settled(self) -> None:
+        if self.draft and self.grid_values is not None:
+            self.draft = False
+            self._draw_levels()
 
     def _unframe(self, *_args) -> None:
         self._framed = False
@@ -290,8 +327,10 @@ class ContourView(pg.PlotWidget):
         self.color_scale = scale
         self._image.setImage(scale.normalise(values), levels=(0.0, 1.0), lut=lookup_table())
         z = np.ma.masked_invalid(values)
-        generator = contourpy.contour_generator(self._xs, self._ys, z,
-                                                line_type=contourpy.LineType.ChunkCombinedNan)
+        xs, ys = self._xs, self._ys
+        if self.draft and min(z.shape) >= 80:
+            xs, ys, z = xs[::2], ys[::2], z[::2, ::2]
+        generator = contourpy.contour_generator(xs, ys, z, line_type=contourpy.LineType.ChunkCombinedNan)
         lines = []
         for level in self.levels:
             points = generator.lines(level)[0][0]   # ChunkCombinedNan: ([one (n, 2) array or None],)
@@ -301,7 +340,7 @@ class ContourView(pg.PlotWidget):
             pen = pg.mkPen(line_contrast(rgba), width=1.2)
             pen.setCosmetic(True)
             lines.append((points, pen))
-        self._iso.set_lines(lines)
+        self._iso.set_lines(lines, draft=self.draft)
 
     def _on_view_changed(self, key: str) -> None:
         if key == "contour_levels" and self.grid_values is not None:
@@ -318,13 +357,19 @@ class ContourView(pg.PlotWidget):
         return PATH_WIDTH * (2.0 if self._model.session.presentation else 1.0)
 
     def _draw_minima(self) -> None:
-        """The lesson's known minima as white stars (``view.show_minima``, on by default)."""
+        """The lesson's known minima as white stars (``view.show_minima``, on by default); on a slice only
+        those that lie on it (another's projection would mark a point where f is not minimal)."""
         model = self._model
-        minima = [m for m in model.minima if len(m) == 2]
-        if not (model.view.show_minima and minima and model.ndim == 2):
-            self._minima.setData([])
+        proj = model.projection
+        minima = np.array([m for m in model.minima if len(m) == model.ndim], dtype=float).reshape(-1, model.ndim)
+        if proj.kind == "slice" and len(minima):
+            diagonal = float(np.linalg.norm(np.ptp(np.asarray(model.ranges, dtype=float), axis=1)))
+            minima = minima[proj.plane.off_plane(minima) <= 1e-6 * diagonal]
+        if not (model.view.show_minima and len(minima) and proj.kind is not None):
+            if len(self._minima.data):
+                self._minima.setData([])
             return
-        xy = np.array(minima, dtype=float)
+        xy = proj.to_view(minima)
         size = MINIMUM_SIZE * (1.4 if model.session.presentation else 1.0)
         self._minima.setData(x=xy[:, 0], y=xy[:, 1], size=size)
 
@@ -369,12 +414,12 @@ class ContourView(pg.PlotWidget):
         self._exits[i].setStyle(brush=pg.mkBrush(qcolor(color)), pen=pg.mkPen(OUTLINE, width=2.0))
 
     def _cache_points(self, i: int) -> None:
-        traj = self._model.trajectories[i] if i < len(self._model.trajectories) else None
-        if traj is None or self._model.ndim != 2:
+        proj = self._model.projection
+        pts = proj.path(i)      # the path on the map: (x, y), a slice's plane coordinates, or (x, f(x))
+        if pts is None:
             self._points[i] = None
             return
-        pts = np.asarray(traj.points, dtype=float)[: traj.stop_step + 1, :2]
-        (x0, x1), (y0, y1) = self._model.x_range, self._model.y_range
+        (x0, x1), (y0, y1) = proj.x_range, proj.y_range
         # a diverged run can end at 1e300 or inf: keep it finite and near the view so Qt can draw it
         box = 100.0 * max(x1 - x0, y1 - y0)
         pts = np.where(np.isfinite(pts), np.clip(pts, -box, box), np.nan)
@@ -405,8 +450,10 @@ class ContourView(pg.PlotWidget):
 
     def _update_starts(self) -> None:
         model = self._model
-        shown = [i for i, r in enumerate(model.runs) if r.visible and len(r.start) == 2]
-        xy = np.array([model.runs[i].start[:2] for i in shown], dtype=float).reshape(-1, 2)
+        proj = model.projection
+        shown = [i for i, r in enumerate(model.runs) if r.visible and len(r.start) == model.ndim]
+        xy = np.array([proj.start(i) for i in shown] if proj.kind is not None else [], dtype=float).reshape(-1, 2)
+        shown = shown if proj.kind is not None else []
         sizes = [START_SIZE + (6 if i == model.selected else 0) for i in shown]
         pens = [pg.mkPen(qcolor(model.color_of(i)), width=3.0) for i in shown]
         self._starts.setData(x=xy[:, 0], y=xy[:, 1], data=shown, size=sizes, pen=pens,
@@ -446,7 +493,7 @@ class ContourView(pg.PlotWidget):
             arrow.setVisible(False)
             return
         a, b = self._points[i][last[k]], self._points[i][last[k] + 1]
-        (x0, x1), (y0, y1) = self._model.x_range, self._model.y_range
+        (x0, x1), (y0, y1) = self._model.projection.x_range, self._model.projection.y_range
         d = b - a
         if not np.all(np.isfinite(d)):      # left for infinity: point the way the path was heading
             d = np.where(np.isfinite(b), b - a, np.sign(np.nan_to_num(b, posinf=1.0, neginf=-1.0)))
@@ -495,10 +542,15 @@ class ContourView(pg.PlotWidget):
         ev.accept()
 
     def place_start(self, x: float, y: float, *, add: bool = False) -> None:
-        """Move the selected run's start to (x, y), or with ``add`` start a new run there."""
+        """Move the selected run's start to the point shown at (x, y), or with ``add`` start a new run there.
+
+        The point has every variable (:meth:`explorer.projection.Projection.to_space`: on a slice, the plane's
+        point; on the curve of one variable, just x), each rounded to about 1/200 of its range."""
         model = self._model
-        (x0, x1), (y0, y1) = model.x_range, model.y_range
-        start = (_nice_round(x, x1 - x0), _nice_round(y, y1 - y0))
+        if model.projection.kind is None:
+            return
+        point = model.projection.to_space((x, y))
+        start = tuple(_nice_round(float(v), hi - lo) for v, (lo, hi) in zip(point, model.ranges, strict=True))
         if add:
             if 0 <= model.selected < len(model.runs):
                 base = model.runs[model.selected]

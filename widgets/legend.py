@@ -93,6 +93,8 @@ class MapLegend(QObject):
                        model.surface_changed):
             signal.connect(self.refresh)
         model.trajectories_changed.connect(self._place_soon)
+        model.projection.changed.connect(self._on_projection)
+        self._frame = None
         model.step_changed.connect(self._on_step)
         self._vb.sigResized.connect(self._on_resized)
         self._sized_for = FONT_PT
@@ -143,7 +145,7 @@ class MapLegend(QObject):
                                      symbolSize=13 if big else 10, symbolBrush=qcolor(color),
                                      symbolPen=pg.mkPen(OUTLINE, width=1.5))
             self.item.addItem(sample, caption)
-        if m.view.show_minima and any(len(p) == 2 for p in m.minima):
+        if len(self._view.minima_positions()):       # the stars the map draws (on a slice: those on it)
             star = pg.ScatterPlotItem(symbol="star", size=16, brush=pg.mkBrush("w"), pen=pg.mkPen(OUTLINE, width=1.5))
             self.item.addItem(star, "known minimum")
             self.entries = [*self.entries, ("#ffffff", "known minimum")]
@@ -151,18 +153,27 @@ class MapLegend(QObject):
 
     def _side_room_px(self) -> float:
         """The widest margin beside the surface's box inside the map, in pixels (0 when the box fills it)."""
-        (x0, x1), (y0, _y1) = self._model.x_range, self._model.y_range
+        (x0, x1), (y0, _y1) = self._model.projection.x_range, self._model.projection.y_range
         left = self._vb.mapFromScene(self._vb.mapViewToScene(QPointF(x0, y0))).x()
         right = self._vb.width() - self._vb.mapFromScene(self._vb.mapViewToScene(QPointF(x1, y0))).x()
         return max(left, right, 0.0) if self._vb.width() > 50 else 0.0
 
     def _box_width_px(self) -> float:
         """The width of the surface's box on screen, in pixels."""
-        (x0, x1) = self._model.x_range
+        (x0, x1) = self._model.projection.x_range
         a = self._vb.mapViewToScene(QPointF(x0, 0.0))
         b = self._vb.mapViewToScene(QPointF(x1, 0.0))
         width = abs(b.x() - a.x())
         return width if width > 50 else 10_000.0
+
+    def _on_projection(self, _frame: bool = True, paths: bool = True) -> None:
+        """The map shows another box (a new surface or slice) or the paths moved on it: place again (not for
+        a slice that only moves with playback, which would move the legend every frame)."""
+        proj = self._model.projection
+        frame = (proj.kind, proj.x_range, proj.y_range)
+        if paths or frame != self._frame:
+            self._frame = frame
+            self._place_soon()
 
     def _on_step(self, *_args) -> None:
         # the corner is chosen by the paths drawn so far: at the start of a race and at its end
@@ -192,7 +203,8 @@ class MapLegend(QObject):
         if not self.item.isVisible() or not shiboken6.isValid(self.item):
             return
         m = self._model
-        (x0, x1), (y0, y1) = m.x_range, m.y_range
+        proj = m.projection
+        (x0, x1), (y0, y1) = proj.x_range, proj.y_range
         rect = self.item.boundingRect()
         top_left = self._vb.mapFromScene(self._vb.mapViewToScene(QPointF(x0, y1)))
         bottom_right = self._vb.mapFromScene(self._vb.mapViewToScene(QPointF(x1, y0)))
@@ -203,20 +215,19 @@ class MapLegend(QObject):
             x = bottom_right.x() + 2 if room_right >= room_left else top_left.x() - rect.width() - 2
             self.item.setPos(x, max(top_left.y(), 0))
             return
-        important = [np.asarray(r.start, dtype=float)[:2] for r in m.runs if r.visible and len(r.start) >= 2]
-        important += [np.asarray(p, dtype=float)[:2] for p in m.minima if len(p) >= 2]
-        for i, traj in enumerate(m.trajectories):     # where the racers end: what the class watches
-            if traj is not None and m.runs[i].visible and np.shape(traj.points)[-1] >= 2:
-                important.append(np.asarray(traj.points[traj.stop_step], dtype=float)[:2])
+        # where things are drawn on the map (for a slice: projected; for one variable: on the curve)
+        paths = {i: proj.path(i) for i, r in enumerate(m.runs) if r.visible}
+        important = [proj.start(i) for i in paths if proj.start(i) is not None]
+        important += list(self._view.minima_positions())
+        important += [p[-1] for p in paths.values() if p is not None]   # where the racers end: what the class watches
         points = [p for p in important for _ in range(25)]     # each counts as much as 25 path points
         spec = getattr(m, "dataspec", None)     # data drawn on the map (the depot's customers) must stay seen
         if spec is not None and getattr(spec, "on_map", None):
             columns = list(spec.dataset.columns)
             rows = np.asarray(spec.dataset.rows, dtype=float)
             points += list(rows[:, [columns.index(c) for c in spec.on_map]])
-        for i, traj in enumerate(m.trajectories):
-            if traj is not None and m.runs[i].visible and np.shape(traj.points)[-1] >= 2:
-                pts = np.asarray(traj.points, dtype=float)[: traj.stop_step + 1, :2]
+        for pts in paths.values():
+            if pts is not None:
                 points.extend(pts[:: max(1, len(pts) // 200)])
         pts = np.array(points, dtype=float).reshape(-1, 2)
         # the legend's share of the box, in data units, from its size in pixels

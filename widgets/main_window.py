@@ -85,6 +85,7 @@ class MainWindow(QMainWindow):
         self.document.loaded.connect(self._on_loaded)
         self._parameter_names = set(model.parameters)
         model.surface_changed.connect(self._on_surface_changed)
+        self._on_surface_changed()      # one variable: no 3-D view; three or more: the slice panel in front
         self._create_actions()
         self._create_menus()
         self._create_status_bar()
@@ -160,6 +161,19 @@ class MainWindow(QMainWindow):
         self.map_data = MapData(m, self.contour_view)    # data in the variables' plane, draggable on the map
         self.batch_arrow = BatchGradientArrow(m, self.contour_view)
         self.batch_loss = BatchLossCurves(m, self.loss_plot)
+        from widgets.curve_view import CurveLayer
+        from widgets.cut_plot import CutPlot
+        from widgets.slice_caption import SliceCaption, SurfaceCaption
+        from widgets.slice_panel import SlicePanel
+        from widgets.trace_plot import TracePlot
+
+        # any number of variables (issue 13): what the views show is model.projection
+        self.curve_layer = CurveLayer(m, self.contour_view)       # one variable: the graph of f on the map
+        self.slice_caption = SliceCaption(m, self.contour_view)   # three or more: what the slice is, on the map
+        self.surface_caption = SurfaceCaption(m, self.surface_view)
+        self.slice_panel = SlicePanel(m)
+        self.trace_plot = TracePlot(m)
+        self.cut_plot = CutPlot(m)
 
     def _create_central(self) -> None:
         self.views_splitter = QSplitter(Qt.Orientation.Horizontal)
@@ -214,6 +228,9 @@ class MainWindow(QMainWindow):
         self.critical_dock = self._dock("Critical Points", "critical", self.critical_list)
         self.data_dock = self._dock("Data", "data", self.data_pane, scroll=True)
         self._data_shown: bool | None = None      # whether the data dock was last put up (see _show_data_dock)
+        self.slice_dock = self._dock("Slice", "slice", self.slice_panel, scroll=True)
+        self.trace_dock = self._dock("Trace", "trace", self.trace_plot)
+        self.cut_dock = self._dock("1-D Cut", "cut", self.cut_plot)
         # right: the lesson (and the maths) above the runs (and parameters, basins)
         self.addDockWidget(right, self.lesson_dock, Qt.Orientation.Vertical)
         self.addDockWidget(right, self.runs_dock, Qt.Orientation.Vertical)
@@ -221,12 +238,16 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(self.runs_dock, self.parameters_dock)
         self.tabifyDockWidget(self.parameters_dock, self.basins_dock)
         self.tabifyDockWidget(self.basins_dock, self.data_dock)
+        self.tabifyDockWidget(self.data_dock, self.slice_dock)
         # bottom: the loss plot beside the numbers (and summary, sweep, critical points)
         self.addDockWidget(bottom, self.loss_dock, Qt.Orientation.Horizontal)
         self.addDockWidget(bottom, self.table_dock, Qt.Orientation.Horizontal)
         self.tabifyDockWidget(self.table_dock, self.summary_dock)
         self.tabifyDockWidget(self.summary_dock, self.sweep_dock)
         self.tabifyDockWidget(self.sweep_dock, self.critical_dock)
+        self.tabifyDockWidget(self.loss_dock, self.trace_dock)
+        self.tabifyDockWidget(self.trace_dock, self.cut_dock)
+        self.loss_dock.raise_()
         self.lesson_dock.raise_()
         self.runs_dock.raise_()
         self.table_dock.raise_()
@@ -321,8 +342,8 @@ class MainWindow(QMainWindow):
 
         view_menu = bar.addMenu("&View")
         for dock in (self.lesson_dock, self.maths_dock, self.runs_dock, self.parameters_dock, self.basins_dock,
-                     self.data_dock, self.loss_dock, self.table_dock, self.summary_dock, self.sweep_dock,
-                     self.critical_dock):
+                     self.data_dock, self.slice_dock, self.loss_dock, self.trace_dock, self.cut_dock,
+                     self.table_dock, self.summary_dock, self.sweep_dock, self.critical_dock):
             view_menu.addAction(dock.toggleViewAction())
         view_menu.addSeparator()
         view_menu.addAction(self.legend_action)
@@ -334,6 +355,9 @@ class MainWindow(QMainWindow):
                                                      (("show_fan", "Fan of 12 Seeds (Noise or Shuffle)"),))
         self.overlay_actions |= install_view_actions(overlays_menu, self.model.session,
                                                      (("show_basins", "Basins of Attraction"),))
+        from widgets.slice_panel import install_slice_menu
+
+        self.slice_actions = install_slice_menu(view_menu.addMenu("&Slice (3 or More Variables)"), self.model)
         self._choice_menu(view_menu.addMenu("Contour &Levels"), "contour_levels",
                           (("auto", "&Automatic"), ("linear", "L&inear"), ("log", "L&ogarithmic")))
         self._choice_menu(view_menu.addMenu("3-D &Height Scale"), "surface_scale",
@@ -428,6 +452,8 @@ class MainWindow(QMainWindow):
         if self.model.parameters and self.model.dataspec is None:
             self.parameters_dock.raise_()      # a lesson with sliders is taught with them
         self._parameter_names = set(self.model.parameters)
+        if self.model.ndim >= 3:
+            self.slice_dock.raise_()           # a lesson of many variables is taught through its slice
         self.focus_map()
 
     def _on_surface_changed(self) -> None:
@@ -435,6 +461,11 @@ class MainWindow(QMainWindow):
         if names - self._parameter_names:
             self.parameters_dock.raise_()      # a typed formula with new letters: here are their sliders
         self._parameter_names = names
+        # one variable: the map draws the graph of f and the 3-D view steps aside
+        self.surface_view.setVisible(self.model.projection.kind != "curve")
+        if self.model.ndim >= 3 and getattr(self, "_ndim_shown", 2) < 3:
+            self.slice_dock.raise_()
+        self._ndim_shown = self.model.ndim
 
     def _show_data_dock(self) -> None:
         """The data pane comes to the front (over the runs) when a comparison gets data, and goes away when

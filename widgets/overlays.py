@@ -82,7 +82,8 @@ def selected_state(model):
 
 
 def step_vectors(traj, k: int) -> dict[str, np.ndarray]:
-    """The vectors drawn at point ``k`` of ``traj``: name -> (2,). Missing or non-finite ones are left out.
+    """The vectors drawn at point ``k`` of ``traj``: name -> (d,) (the views draw them through the model's
+    projection, :meth:`explorer.projection.Projection.vector`). Missing or non-finite ones are left out.
 
     gradient : −∇f(x_k).  update : x_{k+1} − x_k (none at the last point).
     velocity : −(momentum buffer) or −(first moment), i.e. pointing the way it pushes.
@@ -97,7 +98,29 @@ def step_vectors(traj, k: int) -> dict[str, np.ndarray]:
             break
     if "step_scale" in traj.internals and traj.run.optimizer not in NON_ADAPTIVE:
         out["step_scale"] = np.abs(np.asarray(traj.internals["step_scale"][k], dtype=float))
-    return {name: v[:2] for name, v in out.items() if np.all(np.isfinite(v[:2]))}
+    return {name: v for name, v in out.items() if np.all(np.isfinite(v))}
+
+
+def critical_in_view(model) -> list[tuple]:
+    """(critical point, its view coordinates (2,)) for each point of ``model.analysis.critical`` the map can
+    show: all of them for two variables and on the curve; on a slice only those lying on it (another's
+    projection would mark a point where f is not stationary)."""
+    proj = model.projection
+    points = model.analysis.critical
+    if not points or proj.kind is None:
+        return []
+    xy = np.array([c.xy for c in points], dtype=float).reshape(len(points), -1)
+    if xy.shape[1] != model.ndim:
+        return []
+    keep = np.ones(len(points), dtype=bool)
+    if proj.kind == "slice":
+        diagonal = float(np.linalg.norm(np.ptp(np.asarray(model.ranges, dtype=float), axis=1)))
+        keep = proj.plane.off_plane(xy) <= 1e-6 * diagonal
+    if proj.kind == "curve":
+        view = np.column_stack([xy[:, 0], [c.value for c in points]])
+    else:
+        view = proj.to_view(xy)
+    return [(c, view[j]) for j, c in enumerate(points) if keep[j]]
 
 
 def _fmt(v: float) -> str:
@@ -113,7 +136,7 @@ def _pen(color, width: float, alpha: int = 255):
 
 def _bind_model(overlay, model) -> Bindings:
     """The model events both overlay layers follow (the same slots on the contour and the 3-D side)."""
-    return Bindings(((model.surface_changed, overlay._on_surface_changed),
+    return Bindings(((model.projection.changed, overlay._on_projection),
                      (model.trajectories_changed, overlay._on_trajectories),
                      (model.step_changed, overlay._redraw_step),
                      (model.selection_changed, overlay._on_trajectories),
@@ -272,7 +295,7 @@ class ContourOverlays(QObject):
         size = self._vb.viewPixelSize()
         px = np.abs(np.array([size[0], size[1]], dtype=float))
         if not np.all(np.isfinite(px) & (px > 0)):
-            (x0, x1), (y0, y1) = self._model.x_range, self._model.y_range
+            (x0, x1), (y0, y1) = self._model.projection.x_range, self._model.projection.y_range
             px = np.array([(x1 - x0) / 600.0, (y1 - y0) / 600.0])
         return px
 
@@ -298,6 +321,12 @@ class ContourOverlays(QObject):
     def _on_surface_changed(self) -> None:
         self._field_cache = None
         self._on_trajectories()
+
+    def _on_projection(self, frame: bool = True, _paths: bool = True) -> None:
+        """What the map shows moved (a new surface, or a slice that follows playback)."""
+        if frame:
+            self._field_cache = None
+        self._redraw_all()
 
     def _on_trajectories(self, *_args) -> None:
         self._redraw_all()
@@ -327,17 +356,24 @@ class ContourOverlays(QObject):
 
     # ------------------------------------------------------------------ critical points
     def _draw_critical(self) -> None:
-        pts = self.critical
-        shown = pts is not None
+        found = self.critical
+        shown = found is not None
         self.critical_markers.setVisible(shown)
         self.critical_legend.setVisible(shown)
         if not shown:
-            self.critical_markers.setData([])
+            if len(self.critical_markers.data):
+                self.critical_markers.setData([])
             self.critical_legend.clear()
             return
-        spots = [{"pos": (float(c.xy[0]), float(c.xy[1])), "symbol": KIND_STYLE[c.kind][0],
+        placed = critical_in_view(self._model)
+        key = [(c.kind, float(uv[0]), float(uv[1])) for c, uv in placed]
+        if key == getattr(self, "_critical_key", None) and len(found) == getattr(self, "_critical_found", -1):
+            return                                  # unchanged (a slice moving along a plane that holds them)
+        self._critical_key, self._critical_found = key, len(found)
+        pts = [c for c, _uv in placed]
+        spots = [{"pos": (float(uv[0]), float(uv[1])), "symbol": KIND_STYLE[c.kind][0],
                   "brush": pg.mkBrush(KIND_STYLE[c.kind][1]), "pen": pg.mkPen(DARK, width=2.0),
-                  "data": c.kind} for c in pts]
+                  "data": c.kind} for c, uv in placed]
         self.critical_markers.setData(spots)
         self.critical_legend.clear()
         for kind, (symbol, color, _glyph) in KIND_STYLE.items():
@@ -347,25 +383,28 @@ class ContourOverlays(QObject):
                                             pen=pg.mkPen(DARK, width=1.5))
                 self.critical_legend.addItem(sample, f"{kind} ({count})")
         if not pts:
-            self.critical_legend.addItem(pg.ScatterPlotItem(symbol="o", size=1), "no critical points in view")
+            text = ("no critical point on this slice (see the list)" if found and self._model.projection.kind ==
+                    "slice" else "no critical points in view")
+            self.critical_legend.addItem(pg.ScatterPlotItem(symbol="o", size=1), text)
 
     # ------------------------------------------------------------------ gradient field
     def _draw_field(self) -> None:
         m = self._model
-        if not self._on("show_field") or m.surface is None:
+        proj = m.projection
+        if not self._on("show_field") or proj.surface is None:
             self.field.setVisible(False)
             return
         if self._field_cache is None:
-            (x0, x1), (y0, y1) = m.x_range, m.y_range
+            (x0, x1), (y0, y1) = proj.x_range, proj.y_range
             xs = x0 + (np.arange(FIELD_N) + 0.5) * (x1 - x0) / FIELD_N
             ys = y0 + (np.arange(FIELD_N) + 0.5) * (y1 - y0) / FIELD_N
             pts = np.stack(np.meshgrid(xs, ys), axis=-1).reshape(-1, 2)
             with np.errstate(all="ignore"):
-                g = -np.asarray(m.surface.gradient(pts), dtype=float)
+                g = -np.asarray(proj.surface.gradient(pts), dtype=float)
             self._field_cache = (pts, g)
         pts, g = self._field_cache
         pixel = self._pixel()
-        (x0, x1), (y0, y1) = m.x_range, m.y_range
+        (x0, x1), (y0, y1) = proj.x_range, proj.y_range
         cell_px = min((x1 - x0) / FIELD_N / pixel[0], (y1 - y0) / FIELD_N / pixel[1])
         length = 0.75 * cell_px
         with np.errstate(all="ignore"):
@@ -389,13 +428,21 @@ class ContourOverlays(QObject):
     # ------------------------------------------------------------------ step-dependent overlays
     def _redraw_step(self, *_args) -> None:
         m = self._model
+        proj = m.projection
         traj, k = selected_state(m)
         pixel = self._pixel()
         length = self._arrow_px()
         vectors = step_vectors(traj, k) if traj is not None else {}
-        p = np.asarray(traj.points[k], dtype=float)[:2] if traj is not None else None
-        if p is not None and not np.all(np.isfinite(p)):
+        path = proj.path(m.selected) if traj is not None else None
+        p = np.asarray(path[k], dtype=float) if path is not None and k < len(path) else None
+        if p is None or not np.all(np.isfinite(p)):
             vectors, p = {}, None
+        # magnitudes are the vectors' own (all variables); directions are what the view shows of them
+        norms = {name: float(np.linalg.norm(v)) for name, v in vectors.items()}
+        scale = vectors.get("step_scale")
+        vectors = {name: proj.vector(v) for name, v in vectors.items() if name != "step_scale"}
+        if scale is not None and proj.coordinates(scale) is not None:
+            vectors["step_scale"] = proj.coordinates(scale)
         labels = {"gradient": "−∇f  ‖∇f‖ = {}", "update": "update  ‖Δx‖ = {}", "velocity": "−v  ‖v‖ = {}"}
         if traj is not None and "first_moment" in traj.internals and "velocity" not in traj.internals:
             labels["velocity"] = "−m  ‖m‖ = {}"
@@ -411,7 +458,7 @@ class ContourOverlays(QObject):
             while any(abs(at[0] - q[0]) < 150 and abs(at[1] - q[1]) < 26 for q in placed):
                 at = at + np.array([0.0, down * 26.0])
             placed.append(at)
-            text = labels[name].format(_fmt(float(np.hypot(*vectors[name]))))
+            text = labels[name].format(_fmt(norms[name]))
             arrow.set(p, segments, text, label_at=at * pixel, view=self._vb.viewRange(), pixel=pixel)
         self._draw_step_scale(traj, k, p, vectors, pixel, length)
         self._draw_taylor(traj, k, p, pixel, length)
@@ -430,7 +477,7 @@ class ContourOverlays(QObject):
         t = np.linspace(0.0, 2 * np.pi, 97)
         ring = p + np.stack([radii_px[0] * np.cos(t), radii_px[1] * np.sin(t)], -1) * pixel
         self.step_scale.setData(ring[:, 0], ring[:, 1])
-        names = self._model.variables
+        names = self._model.projection.labels
         self.step_scale_label.setText(f"step scale  {names[0]} {_fmt(scale[0])}  {names[1]} {_fmt(scale[1])}")
         self.step_scale_label.setPos(float(p[0]), float(p[1] - max(radii_px[1], 8.0) * pixel[1]))
         self.step_scale.setVisible(True)
@@ -446,10 +493,20 @@ class ContourOverlays(QObject):
                 item.setVisible(False)
             self.info_text = ""
             return
-        lam, vec = geo.eigenvalues[k], geo.eigenvectors[k]
-        radius = 0.12 * min(m.x_range[1] - m.x_range[0], m.y_range[1] - m.y_range[0])
-        curves = taylor_contours(m.surface, p, taylor_levels(m.surface, p, radius, n=3), radius=radius) \
-            if np.all(np.isfinite(lam)) else []
+        proj = m.projection
+        lam = geo.eigenvalues[k]
+        plane = proj.surface      # f on the view's plane (None for the curve of one variable)
+        if proj.kind == "plane":
+            vec = geo.eigenvectors[k]
+        elif plane is not None:   # a slice: the model and the curvature directions of f restricted to it
+            with np.errstate(all="ignore"):
+                h = np.asarray(plane.hessian(p), dtype=float).reshape(2, 2)
+            vec = np.linalg.eigh(0.5 * (h + h.T))[1] if np.all(np.isfinite(h)) else None
+        else:
+            vec = None
+        radius = 0.12 * min(proj.x_range[1] - proj.x_range[0], proj.y_range[1] - proj.y_range[0])
+        curves = taylor_contours(plane, p, taylor_levels(plane, p, radius, n=3), radius=radius) \
+            if plane is not None and np.all(np.isfinite(lam)) else []
         if curves:
             joined = np.concatenate([np.vstack([c, [[np.nan, np.nan]]]) for c in curves])
             self.taylor.setData(joined[:, 0], joined[:, 1])
@@ -457,6 +514,9 @@ class ContourOverlays(QObject):
         else:
             self.taylor.setVisible(False)
         for i, item in enumerate(self.eigen):
+            if vec is None:
+                item.setVisible(False)
+                continue
             a = arrow_segments(p, vec[:, i], pixel, 0.9 * length, head_px=0.0)
             b = arrow_segments(p, -vec[:, i], pixel, 0.9 * length, head_px=0.0)
             if a is None or b is None:
@@ -464,19 +524,28 @@ class ContourOverlays(QObject):
                 continue
             item.setData(np.array([b[1, 0], a[1, 0]]), np.array([b[1, 1], a[1, 1]]))
             item.setVisible(True)
-        lines = [
-            f'<span style="color:{EIGEN_COLORS[0]}">λ₁ = {_fmt(lam[0])}</span> &nbsp; '
-            f'<span style="color:{EIGEN_COLORS[1]}">λ₂ = {_fmt(lam[1])}</span>',
-            f"condition number κ = {_fmt(geo.condition[k])}",
-        ]
+        if lam.size == 1:
+            lines = [f"curvature f″ = {_fmt(lam[0])}"]
+        elif lam.size == 2:
+            lines = [f'<span style="color:{EIGEN_COLORS[0]}">λ₁ = {_fmt(lam[0])}</span> &nbsp; '
+                     f'<span style="color:{EIGEN_COLORS[1]}">λ₂ = {_fmt(lam[1])}</span>']
+        else:
+            lines = [f"Hessian (all {lam.size} variables): λmin = {_fmt(lam[0])}, λmax = {_fmt(lam[-1])}"]
+            if vec is not None:
+                on = np.linalg.eigvalsh(0.5 * (h + h.T))
+                lines.append(f'on the slice: <span style="color:{EIGEN_COLORS[0]}">λ₁ = {_fmt(on[0])}</span> '
+                             f'&nbsp; <span style="color:{EIGEN_COLORS[1]}">λ₂ = {_fmt(on[1])}</span>')
+        if lam.size > 1:
+            lines.append(f"condition number κ = {_fmt(geo.condition[k])}")
         if geo.bound is not None:
             lr, bound = float(geo.lrs[k]), float(geo.bound[k])
+            limit = "2/f″" if lam.size == 1 else "2/λmax"
             if geo.unstable(k):
                 self.stability_warning = True
-                lines.append(f'<b style="color:#ff5050">⚠ lr = {_fmt(lr)} &gt; 2/λmax = {_fmt(bound)}: '
+                lines.append(f'<b style="color:#ff5050">⚠ lr = {_fmt(lr)} &gt; {limit} = {_fmt(bound)}: '
                              "gradient descent is unstable here</b>")
             else:
-                lines.append(f'<span style="color:#7dff8a">lr = {_fmt(lr)} &lt; 2/λmax = {_fmt(bound)}: '
+                lines.append(f'<span style="color:#7dff8a">lr = {_fmt(lr)} &lt; {limit} = {_fmt(bound)}: '
                              "stable</span>")
         size = 17 if self._big() else 13
         self.info_text = "\n".join(lines)
@@ -534,6 +603,10 @@ class SurfaceOverlays(QObject):
         self._draw_critical()
         self._on_trajectories()
 
+    def _on_projection(self, _frame: bool = True, _paths: bool = True) -> None:
+        """The 3-D view shows another surface or slice (or its height scale moved with it)."""
+        self._on_surface_changed()
+
     def _on_trajectories(self, *_args) -> None:
         self._redraw_step()
 
@@ -553,15 +626,22 @@ class SurfaceOverlays(QObject):
             self._redraw_step()
 
     def _draw_critical(self) -> None:
+        placed = critical_in_view(self._model) if self.critical and self._view.mapping is not None else []
+        key = [(c.kind, float(uv[0]), float(uv[1])) for c, uv in placed]
+        mapping = self._view.mapping
+        scale = mapping.height_scale if mapping is not None else None
+        if (key, scale) == getattr(self, "_critical_key", None):
+            return                      # nothing moved (a slice moving along a plane that holds them)
+        self._critical_key = (key, scale)
         for glyph in self._glyphs:
             self._view.removeItem(glyph)
         self._glyphs = []
-        points = self.critical
-        shown = bool(points) and self._view.mapping is not None
+        shown = bool(placed)
         self.critical_dots.setVisible(shown)
         if not shown:
             return
-        xy = np.array([c.xy for c in points], dtype=float)
+        points = [c for c, _uv in placed]
+        xy = np.array([uv for _c, uv in placed], dtype=float)
         z = self.scene_z(np.array([c.value for c in points])) + 3 * LIFT
         pos = np.column_stack([self.scene_xy(xy), z])
         colors = np.array([pg.mkColor(KIND_STYLE[c.kind][1]).getRgbF() for c in points])
@@ -577,14 +657,19 @@ class SurfaceOverlays(QObject):
     # ------------------------------------------------------------------ step-dependent items
     def _redraw_step(self, *_args) -> None:
         m = self._model
+        proj = m.projection
         traj, k = selected_state(m)
         ready = traj is not None and self._view.mapping is not None
-        p = np.asarray(traj.points[k], dtype=float)[:2] if ready else None
-        if p is not None and not np.all(np.isfinite(p)):
-            p = None
+        point = np.asarray(traj.points[k], dtype=float) if ready else None
+        p = proj.to_view(point) if point is not None and np.all(np.isfinite(point)) else None
         vectors = step_vectors(traj, k) if p is not None else {}
-        f0 = float(m.surface.value(p)) if p is not None else np.nan
-        grad = np.asarray(traj.grads[k], dtype=float)[:2] if p is not None else None
+        scale = vectors.pop("step_scale", None)
+        vectors = {name: proj.vector(v) for name, v in vectors.items()}   # what the plane shows of them
+        if scale is not None and proj.coordinates(scale) is not None:
+            vectors["step_scale"] = proj.coordinates(scale)
+        f0 = float(traj.loss[k]) if p is not None else np.nan
+        # ∇ restricted to the plane (its directional derivatives there): the tangent plane of the slice
+        grad = proj.vector(np.asarray(traj.grads[k], dtype=float)) if p is not None else None
         width = 6.0 if self._big() else 4.0
         length = 2.0 * (1.2 if self._big() else 1.0)    # scene units
         for name, item in self.vectors.items():

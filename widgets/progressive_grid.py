@@ -24,8 +24,9 @@ ROWS_PER_PIECE_BUDGET = 0.01
 
 
 def costly(surface) -> bool:
-    """True for a loss reduced over data rows (its cost grows with the rows)."""
-    return surface is not None and getattr(surface, "data", None) is not None and bool(surface.columns)
+    """True for a loss reduced over data rows (its cost grows with the rows), also seen through a slice."""
+    inner = getattr(surface, "surface", surface)      # a SliceSurface: the surface it cuts
+    return inner is not None and getattr(inner, "data", None) is not None and bool(getattr(inner, "columns", ()))
 
 
 def _full_grid(surface, x_range, y_range, shape, cancelled, row_cost: float):

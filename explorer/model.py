@@ -360,6 +360,34 @@ class Comparison:
         # old paths belong to the old function: drop them rather than show them over the new one
         self._invalidate(range(len(self.runs)), clear=not same_surface)
 
+    def set_variables(self, surface) -> None:
+        """Show ``surface``, whose variables (names or number) differ from the current ones: one edit.
+
+        A variable that keeps its name keeps its range, its coordinate in every run's start and in the known
+        minima; a new one gets the range (−2, 2) and starts in its middle. Known minima that lose a
+        coordinate are dropped (they were minima of another function); a slice through two variables that are
+        gone goes back to the first two."""
+        old_names = self.variables
+        new_names = tuple(surface.variable_names)
+        if new_names == tuple(old_names):
+            self.set_surface(surface)
+            return
+        kept = dict(zip(old_names, self.ranges, strict=False))
+        ranges = tuple(kept.get(n, DEFAULT_X_RANGE) for n in new_names)
+        with self.edit(f"Change the variables to {', '.join(new_names)}"):
+            for i, run in enumerate(self.runs):
+                old = dict(zip(old_names, run.start, strict=False)) if len(run.start) == len(old_names) else {}
+                start = tuple(float(old.get(n, (lo + hi) / 2)) for n, (lo, hi) in zip(new_names, ranges, strict=True))
+                self.runs[i] = replace(run, start=start)
+            self.minima = tuple(tuple(dict(zip(old_names, m, strict=True))[n] for n in new_names)
+                                for m in self.minima if len(m) == len(old_names) and set(new_names) <= set(old_names))
+            spec = self.view.slice
+            if spec.variables is not None and not set(spec.variables) <= set(new_names):
+                self.view.update({"slice": replace(spec, variables=None)})
+            self.set_surface(surface, ranges=ranges)
+            for i in range(len(self.runs)):
+                self.run_changed.emit(i)
+
     def set_ranges(self, x_range: Sequence[float], y_range: Sequence[float] | None = None, *,
                    ranges: Sequence[Sequence[float]] | None = None) -> None:
         self.set_surface(self.surface, x_range, y_range, ranges=ranges)

@@ -298,16 +298,23 @@ class Projection:
         spec = m.view.slice
         previous = self.plane if self.kind == "slice" else None
         self.kind, self.curve = "slice", None
-        points = [m.point_at(i) for i in range(len(m.runs))]
+        d = m.ndim
+        centre = np.array([(lo + hi) / 2 for lo, hi in m.ranges])
+        points = []
+        for i, run in enumerate(m.runs):    # a trajectory of the previous surface may still be there: its start
+            p = np.asarray(m.point_at(i), dtype=float).reshape(-1)
+            start = np.asarray(run.start, dtype=float).reshape(-1)
+            points.append(p if p.size == d else start if start.size == d else centre)
         labels = [r.label for r in m.runs]
         paths = [np.asarray(t.points, dtype=float)[: t.stop_step + 1]
-                 for t, r in zip(m.trajectories, m.runs, strict=True) if t is not None and r.visible]
+                 for t, r in zip(m.trajectories, m.runs, strict=True)
+                 if t is not None and r.visible and np.shape(t.points)[-1] == d]
         self.error = ""
         plane = None
         for attempt in (spec, SliceSpec(anchor=spec.anchor, racer=spec.racer, critical=spec.critical,
                                         point=spec.point), SliceSpec()):
             try:
-                critical = (m.analysis.critical or []) if attempt.anchor == "critical" else ()
+                critical = _tidy(m.analysis.critical or [], m.ranges) if attempt.anchor == "critical" else ()
                 anchor = find_anchor(attempt, m.ranges, racer_points=points, racer_labels=labels,
                                      selected=m.selected, step=m.step, critical=critical)
                 plane = resolve_slice(attempt, m.surface, m.ranges, anchor, paths=paths)
@@ -327,6 +334,17 @@ class Projection:
         self.surface = SliceSurface(m.surface, plane)
         self.x_range, self.y_range = plane.ranges
         self.labels = plane.labels
+
+
+def _tidy(points, ranges) -> list:
+    """Critical points with rounding residues (|x_i| below 1e-12 of the view's size, as a root finder leaves
+    them: 3e-33) set to 0, so "the minimum at (0, 0, …)" reads as it is."""
+    size = max(hi - lo for lo, hi in ranges)
+    out = []
+    for c in points:
+        xy = np.asarray(c.xy, dtype=float)
+        out.append(replace(c, xy=np.where(np.abs(xy) < 1e-12 * size, 0.0, xy)))
+    return out
 
 
 def _compare(old, new) -> tuple[bool, bool]:

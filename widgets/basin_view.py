@@ -8,13 +8,18 @@ minimum and a legend in the corner of the map. ``model.session.show_basins`` sho
 at basins is not an edit: it is never saved and never marks the comparison modified); while it is shown, a
 change of surface, ranges or the selected run's settings recomputes it. How it is coloured
 (``model.view.basin_mode``) belongs to the lesson.
+
+For three or more variables the map is drawn on the slice the map shows (``model.projection``): every cell is
+the start p(u) of the plane, and the optimizer runs from there in all the variables
+(:func:`explorer.slice_runs.slice_basin_map`), free to leave the plane; a slice that moves with playback is
+mapped again once it has stood still for :data:`SLICE_SETTLE_MS`. One variable has no plane to colour.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF
+from PySide6.QtCore import QRectF, QTimer
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -39,6 +44,7 @@ BASIN_ALPHA = 150
 MODES = (("minimum", "By minimum reached"), ("steps", "Steps to converge"), ("diverged", "Diverged or not"))
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 LARGE_GRID = 250 * 250 * 500          # cells × steps above which the progress bar is worth showing
+SLICE_SETTLE_MS = 400                 # a moving slice's basins are computed once it stood still this long
 
 
 def _rgba(hex_color: str, alpha: int) -> tuple[int, int, int, int]:
@@ -137,6 +143,9 @@ class BasinView(QWidget):
         self._on_busy(False)
 
         model.surface_changed.connect(self._stale)
+        self._settle = QTimer(self, singleShot=True, interval=SLICE_SETTLE_MS)
+        self._settle.timeout.connect(self._stale)
+        model.projection.changed.connect(self._on_projection)
         model.run_changed.connect(self._on_run_changed)
         model.selection_changed.connect(self._on_run_changed)
         model.view.changed.connect(self._on_view_changed)
@@ -152,16 +161,28 @@ class BasinView(QWidget):
             self.status.setText("Select a run first: the map uses its optimizer and hyperparameters.")
             return False
         run = m.runs[m.selected]
+        proj = m.projection
+        if proj.kind == "curve":
+            self.status.setText("Basins are coloured on a plane: f has one variable (the map is its graph).")
+            return False
         surface, params, ranges = m.surface, dict(run.params), (m.x_range, m.y_range)
-        minima = [np.asarray(p, dtype=float) for p in m.minima] or None
+        minima = [np.asarray(p, dtype=float) for p in m.minima if len(p) == m.ndim] or None
         resolution, steps = self.resolution.value(), self.steps.value()
         tolerance = m.tolerance if m.tolerance > 0 else 1e-6
         self.progress.setVisible(resolution * resolution * steps >= LARGE_GRID)
         self.progress.setValue(0)
-        self.status.setText(f"Computing {resolution}×{resolution} starts of {run.optimizer} "
+        where = " from every cell of the slice, in all the variables" if proj.kind == "slice" else ""
+        self.status.setText(f"Computing {resolution}×{resolution} starts of {run.optimizer}{where} "
                             f"for up to {steps} steps…")
+        plane, bounds = proj.plane, m.ranges
 
         def job(progress, cancelled):
+            if plane is not None:     # the slice's cells are starts in all d variables
+                from explorer.slice_runs import slice_basin_map
+
+                return slice_basin_map(surface, plane, run.optimizer, params, bounds, resolution=resolution,
+                                       steps=steps, tolerance=tolerance, minima=minima, progress=progress,
+                                       cancel=cancelled).map
             return basin_map(surface, run.optimizer, params, *ranges, resolution=resolution, steps=steps,
                              tolerance=tolerance, minima=minima, progress=progress, cancel=cancelled)
 
@@ -185,6 +206,11 @@ class BasinView(QWidget):
             self.request()
         else:
             self.result = None
+
+    def _on_projection(self, frame: bool = True, _paths: bool = True) -> None:
+        """A slice that moved (playback moves it with its anchor): map it again once it stands still."""
+        if frame and self._model.projection.kind == "slice" and self._model.session.show_basins:
+            self._settle.start()
 
     def _on_run_changed(self, index) -> None:
         if index == self._model.selected:

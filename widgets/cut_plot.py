@@ -21,7 +21,8 @@ from explorer.summary import for_people
 from widgets.colors import OUTLINE, qcolor
 
 EXTEND = 0.25
-POINTS = 201
+POINTS = 241      # with EXTEND = 1/4 the grid t = -1/4 + k/160 holds t = 0 and t = 1 exactly (k = 40, 200), which
+#                   LinearCut.barrier takes for the two ends of the chord
 
 
 class CutPlot(QWidget):
@@ -31,6 +32,7 @@ class CutPlot(QWidget):
         super().__init__(parent)
         self._model = model
         self.cut = None
+        self.end_values = [float("nan"), float("nan")]     # f at the two ends
         self.choice = QComboBox()
         self.choice.setAccessibleName("which straight line")
         self.choice.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
@@ -76,17 +78,17 @@ class CutPlot(QWidget):
         self.choice.blockSignals(True)
         self.choice.clear()
         if 0 <= m.selected < len(m.runs):
-            self.choice.addItem(f"{m.runs[m.selected].label}: start → end", ("run", m.selected))
+            self.choice.addItem(f"{m.runs[m.selected].label}: start → end", f"run {m.selected}")
         for i in range(len(m.runs)):
             for j in range(i + 1, len(m.runs)):
-                self.choice.addItem(f"end of {m.runs[i].label} → end of {m.runs[j].label}", ("pair", i, j))
-        index = self.choice.findData(keep) if keep is not None and keep[0] == "pair" else 0
+                self.choice.addItem(f"end of {m.runs[i].label} → end of {m.runs[j].label}", f"pair {i} {j}")
+        index = self.choice.findData(keep) if keep is not None and keep.startswith("pair") else 0
         self.choice.setCurrentIndex(max(index, 0))
         self.choice.blockSignals(False)
         self.refresh()
 
-    def choose(self, data) -> None:
-        """Show the cut ``("run", i)`` or ``("pair", i, j)`` (as picking it in the list does)."""
+    def choose(self, data: str) -> None:
+        """Show the cut ``"run i"`` or ``"pair i j"`` (as picking it in the list does)."""
         index = self.choice.findData(data)
         if index < 0:
             raise ValueError(f"no such cut: {data!r}")
@@ -94,10 +96,13 @@ class CutPlot(QWidget):
 
     def refresh(self) -> None:
         m = self._model
-        data = self.choice.currentData()
+        key = self.choice.currentData()
+        data = [key.split()[0], *map(int, key.split()[1:])] if key else None
         self.cut = None
         trajs = m.trajectories
-        if m.surface is None or data is None or any(trajs[k] is None for k in data[1:] if k < len(trajs)):
+        # (a trajectory of the previous surface, of other variables, may still be there for a moment)
+        if m.surface is None or data is None or any(k >= len(trajs) or trajs[k] is None
+                                                     or np.shape(trajs[k].points)[-1] != m.ndim for k in data[1:]):
             self._clear("Pick a straight line: a racer's start to its end, or between two racers' ends."
                         if m.surface is not None else "")
             return
@@ -112,13 +117,14 @@ class CutPlot(QWidget):
         loss = np.where(np.isfinite(cut.loss), cut.loss, np.nan)
         self.curve.setData(d, loss, connect="finite")
         with np.errstate(all="ignore"):
-            ends = [float(np.interp(0.0, cut.t, loss)), float(np.interp(1.0, cut.t, loss))]
+            ends = [float(v) for v in np.asarray(m.surface.value(np.stack([cut.start, cut.end])), dtype=float)]
+        self.end_values = ends
         self.ends.setData(x=[0.0, cut.length], y=ends, brush=[pg.mkBrush(qcolor(c)) for c in colors])
         for label, x, y, text in zip(self.labels, (0.0, cut.length), ends, (cut.start_label, cut.end_label),
                                      strict=True):
             label.setText(text)
             label.setPos(x, y if np.isfinite(y) else 0.0)
-        self.title.setText(f"<b>{html.escape(cut.label)}</b>")
+        self.title.setText(f"<b>{html.escape(cut.label, quote=False)}</b>")
         barrier = cut.barrier
         if not np.isfinite(barrier):
             words = "f is not finite along the line."

@@ -262,16 +262,21 @@ def export_trajectories_csv(model, path: str | os.PathLike) -> int:
 
 
 def render_animation(preset, out: str | os.PathLike, *, fps: float = 30, size: tuple[int, int] = (1600, 1000),
-                     theme: str = "light", max_frames: int | None = None) -> int:
+                     theme: str = "light", max_frames: int | None = None, summary: list | None = None) -> int:
     """Headless: open the window on ``preset`` (name, path, Preset or Comparison) and export its playback.
 
     For ``python main.py render PRESET --gif OUT / --mp4 OUT [--fps N] [--size WxH]``; run under Xvfb so the
-    3-D view is drawn. Returns the frames written.
+    3-D view is drawn. Returns the frames written. ``summary`` (a list) gets what the map shows at the last
+    frame (a slice's method, directions, anchor, seed).
     """
     from widgets.render import offscreen_window
 
     with offscreen_window(preset, size, theme=theme) as (_app, window):
-        return export_animation(window, out, fps=fps, max_frames=max_frames)
+        frames = export_animation(window, out, fps=fps, max_frames=max_frames)
+        if summary is not None:
+            window.model.set_step(window.model.max_step)
+            summary.extend(window.model.projection.summary())
+        return frames
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -334,11 +339,17 @@ class ExportStage(QWidget):
             self.window_copy = MainWindow(self.model, compute_in_background=False)
             self.window_copy.document.set_modified(False)
             return self.window_copy
+        from widgets.curve_view import CurveLayer
+        from widgets.slice_caption import SliceCaption, SurfaceCaption
+
         if view == "surface":
             self.surface_view = SurfaceView(self.model)
             self.surface_overlays = SurfaceOverlays(self.model, self.surface_view)
+            self.surface_caption = SurfaceCaption(self.model, self.surface_view)   # a slice says what it is
             return self.surface_view
         self.contour_view = ContourView(self.model)
+        self.curve_layer = CurveLayer(self.model, self.contour_view)       # one variable: the graph of f
+        self.slice_caption = SliceCaption(self.model, self.contour_view)   # a slice: method, directions, seed
         self.map_legend = MapLegend(self.model, self.contour_view)
         self.contour_overlays = ContourOverlays(self.model, self.contour_view)
         if view == "map":

@@ -56,9 +56,18 @@ def looks_unfinished(text: str) -> bool:
     return any(f != match[1] and f.startswith(match[1]) for f in FUNCTIONS)
 
 
+def parse_variables(text: str) -> tuple[str, ...]:
+    """The names typed in the variables field ("x1, x2, x3" or "x1 x2 x3"), checked: 1 to 20 names of letters,
+    digits and _, no function or constant, none twice. Raises ``ExpressionError`` saying which name is wrong."""
+    from explorer.expression import check_names
+
+    names = tuple(n for n in re.split(r"[\s,;]+", text.strip()) if n)
+    return check_names(names, "variable", at_least=1)
+
+
 def _compile(text: str, parameters: dict[str, float], **over_data):
-    """``over_data``: the variables, data rows and reduction of a comparison with data (issue 12): the typed
-    text is then the loss of one example, in those variables and the data's column names."""
+    """``over_data``: the variables, and for a comparison with data (issue 12) the data rows and reduction:
+    the typed text is then the loss of one example, in those variables and the data's column names."""
     from explorer.surface import compile_surface
 
     return compile_surface(text, dict(parameters), timeout=COMPILE_TIMEOUT, **over_data)
@@ -99,6 +108,21 @@ class ExpressionEditor(QWidget):
         self.line_edit.textEdited.connect(self._on_edited)
         self.line_edit.returnPressed.connect(self.apply)
         self.line_edit.installEventFilter(self)
+        # the variables being optimised (issue 13): 1 to 20 names; every other free letter is a parameter
+        self.variables_label = QLabel("variables")
+        self.variables_edit = QLineEdit(", ".join(model.variables))
+        self.variables_edit.setAccessibleName("variables")
+        self.variables_edit.setToolTip("The variables the optimizers move, 1 to 20 names separated by commas "
+                                       "(any other letter in the formula is a parameter with a slider). Enter "
+                                       "applies, Esc puts back the current ones.")
+        self.variables_edit.setFont(font)
+        self.variables_edit.setMinimumWidth(self.variables_edit.fontMetrics().horizontalAdvance("x1, x2, x3, x4"))
+        self.variables_edit.setMaximumWidth(self.variables_edit.fontMetrics().horizontalAdvance("x" * 22))
+        self.variables_edit.setCursorPosition(0)
+        self.variables_edit.textEdited.connect(self._on_edited)
+        self.variables_edit.returnPressed.connect(self.apply)
+        self.variables_edit.installEventFilter(self)
+        self._applied_variables = tuple(model.variables)
 
         self.marked = QLabel()      # the typed text with the error span in red
         self.marked.setTextFormat(Qt.TextFormat.RichText)
@@ -128,9 +152,11 @@ class ExpressionEditor(QWidget):
         self.label.setFont(font)
         grid.addWidget(self.label, 0, 0)
         grid.addWidget(self.line_edit, 0, 1)
+        grid.addWidget(self.variables_label, 0, 2)
+        grid.addWidget(self.variables_edit, 0, 3)
         self.label.setTextFormat(Qt.TextFormat.PlainText)
-        grid.addWidget(self.status_row, 1, 0, 1, 2)   # under the label too: "f(volatility, rate) =" costs no width
-        grid.addWidget(self.marked, 2, 0, 1, 2)
+        grid.addWidget(self.status_row, 1, 0, 1, 4)   # under the label too: "f(volatility, rate) =" costs no width
+        grid.addWidget(self.marked, 2, 0, 1, 4)
         grid.setColumnStretch(1, 1)
 
         model.surface_changed.connect(self._sync_from_model)
@@ -169,12 +195,13 @@ class ExpressionEditor(QWidget):
                 box.blockSignals(True)
                 box.setValue(value)
                 box.blockSignals(False)
-        if m.expression != self._applied:   # changed elsewhere: a lesson, New, undo, Reset lesson
-            self.show_model_formula()
+        if m.expression != self._applied or tuple(m.variables) != self._applied_variables:
+            self.show_model_formula()       # changed elsewhere: a lesson, New, undo, Reset lesson
 
     def show_model_formula(self) -> None:
         """Drop whatever is typed or wrong and show the comparison's formula."""
         self._applied = self._model.expression
+        self._applied_variables = tuple(self._model.variables)
         self.pause.stop()
         self.channel.cancel()
         self._requested, self._apply_when_compiled = None, False
@@ -182,6 +209,10 @@ class ExpressionEditor(QWidget):
         if self.line_edit.text() != self._applied:
             self.line_edit.setText(self._applied)
             self.line_edit.setCursorPosition(0)    # a long formula reads from its start
+        shown = ", ".join(self._applied_variables)
+        if self.variables_edit.text() != shown and self._typed_variables() != self._applied_variables:
+            self.variables_edit.setText(shown)
+            self.variables_edit.setCursorPosition(0)
         self._show_ok()
 
     def set_compact(self, compact: bool) -> None:
@@ -200,8 +231,24 @@ class ExpressionEditor(QWidget):
 
     @property
     def dirty(self) -> bool:
-        """True when the field holds text other than the comparison's formula."""
-        return self.line_edit.text() != self._model.expression
+        """True when the fields hold a formula or variables other than the comparison's."""
+        return (self.line_edit.text() != self._model.expression
+                or self._typed_variables() != tuple(self._model.variables))
+
+    def _typed_variables(self) -> tuple[str, ...] | None:
+        """The names in the variables field, or None when they are not valid names."""
+        from explorer.expression import ExpressionError
+
+        try:
+            return parse_variables(self.variables_edit.text())
+        except ExpressionError:
+            return None
+
+    def set_variables(self, text: str) -> None:
+        """Type ``text`` into the variables field and press Enter (used by menus, tests and benchmarks)."""
+        self.variables_edit.setText(text)
+        self._on_edited(text)
+        self.apply()
 
     # ------------------------------------------------------------------ widget -> model
     def set_text(self, text: str) -> None:
@@ -225,13 +272,14 @@ class ExpressionEditor(QWidget):
         self.show_model_formula()
         self.done_editing.emit()
 
-    def _on_edited(self, text: str) -> None:
+    def _on_edited(self, _text: str = "") -> None:
         self.pause.stop()
+        text = self.line_edit.text()
         if not text.strip():
             self.channel.cancel()
             self._show_error_text(text, 0, 0, "type a formula in x and y")
             return
-        if text == self._model.expression:
+        if not self.dirty and self._typed_variables() is not None:
             self.show_model_formula()
             return
         self.error = None
@@ -243,26 +291,39 @@ class ExpressionEditor(QWidget):
         self.pause.start()
 
     def _request(self, *, force: bool) -> None:
+        from explorer.expression import ExpressionError
+
         text = self.line_edit.text()
-        if not text.strip() or text == self._model.expression:
+        if not text.strip() or not self.dirty and self._typed_variables() is not None:
+            return
+        try:
+            variables = parse_variables(self.variables_edit.text())
+        except ExpressionError as error:      # refused here, before any compiling: the comparison stays
+            self.channel.cancel()
+            self._requested = None
+            self._show_variables_error(error)
             return
         self._apply_when_compiled = True
         self._force = force
-        if self._requested == text and self.channel.busy:
+        if self._requested == (text, variables) and self.channel.busy:
             return
-        self._requested = text
+        self._requested = (text, variables)
         parameters, compile_fn = dict(self._model.parameters), self._compile_fn
         m = self._model
-        if m.data is not None and compile_fn is _compile:   # a per-example loss over the comparison's data
-            over = {"variables": m.variables, "data": m.data, "reduction": m.surface.reduction}
+        if compile_fn is _compile:
+            over = {"variables": variables}
+            if m.data is not None:      # a per-example loss over the comparison's data
+                over.update(data=m.data, reduction=m.surface.reduction)
             compile_fn = lambda text, parameters: _compile(text, parameters, **over)  # noqa: E731
-        self.channel.submit(lambda progress, cancelled: (text, compile_fn(text, parameters)))
+        elif variables != tuple(m.variables):
+            compile_fn = lambda text, parameters, f=compile_fn: f(text, parameters, variables=variables)  # noqa: E731
+        self.channel.submit(lambda progress, cancelled: (text, variables, compile_fn(text, parameters)))
 
     def _on_compiled(self, payload) -> None:
-        text, surface = payload
+        text, variables, surface = payload
         self._requested = None
-        if text != self.line_edit.text():
-            return   # the field changed meanwhile
+        if text != self.line_edit.text() or variables != self._typed_variables():
+            return   # the fields changed meanwhile
         self.error = None
         if not self._apply_when_compiled or (not self._force and looks_unfinished(text)):
             self.message.setText(f"<span style='color:{TYPING_COLOR}'>valid, not applied yet: "
@@ -270,14 +331,18 @@ class ExpressionEditor(QWidget):
             return
         self._apply_when_compiled = False
         self._applied = surface.text
-        self._model.set_surface(surface)
+        self._applied_variables = tuple(surface.variable_names)
+        if self._applied_variables != tuple(self._model.variables):
+            self._model.set_variables(surface)    # ranges and starts follow the names (one undo step)
+        else:
+            self._model.set_surface(surface)
         self._show_ok()
         self.surface_applied.emit(surface)
         if self._force:
             self.done_editing.emit()
 
     def _on_failed(self, error) -> None:
-        text = self._requested or self.line_edit.text()
+        text = self._requested[0] if self._requested else self.line_edit.text()
         self._requested = None
         if text != self.line_edit.text():
             return
@@ -301,7 +366,7 @@ class ExpressionEditor(QWidget):
 
     # ------------------------------------------------------------------ keys
     def eventFilter(self, watched, event) -> bool:
-        if watched is self.line_edit:
+        if watched is self.line_edit or watched is self.variables_edit:
             kind = event.type()
             if kind == QEvent.Type.KeyPress and event.key() == Qt.Key.Key_Escape:
                 self.revert()
@@ -325,6 +390,19 @@ class ExpressionEditor(QWidget):
         else:
             self.message.clear()
 
+    def _show_variables_error(self, error) -> None:
+        """A bad name in the variables field: say which, mark the field; the comparison keeps its variables."""
+        message = getattr(error, "message", str(error))
+        self.status_row.setVisible(True)
+        self.marked.hide()
+        self.error = error
+        kept = " — the comparison keeps its variables" if self._model.surface is not None else ""
+        self.message.setText(f"<span style='color:{ERROR_COLOR}'>\u2716 variables: "
+                             f"{html.escape(message, quote=False)}</span>{kept}")
+        self.variables_edit.setStyleSheet(f"QLineEdit {{ border: 2px solid {ERROR_COLOR}; }}")
+        self.variables_edit.setProperty("invalid", True)
+        self.error_shown.emit(error)
+
     def _show_error_text(self, text: str, start: int, end: int, message: str) -> None:
         self.status_row.setVisible(True)
         self.marked.setText(marked_html(text, start, end))
@@ -337,6 +415,9 @@ class ExpressionEditor(QWidget):
     def _set_frame_color(self, color: str | None) -> None:
         self.line_edit.setStyleSheet(f"QLineEdit {{ border: 2px solid {color}; }}" if color else "")
         self.line_edit.setProperty("invalid", color is not None)
+        if color is None and self.variables_edit.property("invalid"):
+            self.variables_edit.setStyleSheet("")
+            self.variables_edit.setProperty("invalid", False)
 
 
 def _cancel_compile_worker() -> None:

@@ -44,7 +44,8 @@ class NoiseFan(QObject):
         self.curve = pg.PlotCurveItem(connect="finite")   # all seeds in one item, separated by nan rows
         self.curve.setZValue(1)                            # under the racers' paths (2)
         self._plot.addItem(self.curve)
-        self.paths: list[np.ndarray] = []                  # per seed: (k + 1, 2)
+        self.paths: list[np.ndarray] = []                  # per seed: (k + 1, d) points
+        self.losses: list[np.ndarray] = []                 # per seed: (k + 1,) their loss
         self._color = "#ffffff"
         self.runner = jobs.channel(self, "fan")
         self.runner.finished.connect(self._on_result)
@@ -52,6 +53,7 @@ class NoiseFan(QObject):
         model.selection_changed.connect(self.request)
         model.run_changed.connect(self._on_run_changed)
         model.step_changed.connect(self._draw)
+        model.projection.changed.connect(self._draw)
         model.view.changed.connect(self._on_view_changed)
         model.session.changed.connect(self._on_view_changed)
         self.request()
@@ -61,7 +63,7 @@ class NoiseFan(QObject):
 
     def request(self, *_args) -> None:
         m = self._model
-        self.paths = []
+        self.paths, self.losses = [], []
         self._draw()
         if not self._on() or m.surface is None or not 0 <= m.selected < len(m.runs):
             self.runner.cancel()
@@ -79,7 +81,8 @@ class NoiseFan(QObject):
                 if cancelled():
                     return None
                 traj = simulate_run(surface, run, steps=steps, tolerance=tolerance, bounds=bounds)
-                out.append(np.asarray(traj.points[: traj.stop_step + 1, :2], dtype=float))
+                k = traj.stop_step     # all the variables (and the loss, for the curve of one variable)
+                out.append((np.asarray(traj.points[: k + 1], dtype=float), np.asarray(traj.loss[: k + 1], dtype=float)))
             return out
 
         self.runner.submit(job)
@@ -96,21 +99,30 @@ class NoiseFan(QObject):
 
     def _on_result(self, paths) -> None:
         if paths is not None:
-            self.paths = paths
+            self.paths = [p for p, _loss in paths]
+            self.losses = [loss for _p, loss in paths]
             self._draw()
 
     def _draw(self, *_args) -> None:
         if not self.paths or not self._on():
             self.curve.setVisible(False)
             return
-        (x0, x1), (y0, y1) = self._model.x_range, self._model.y_range
+        proj = self._model.projection
+        (x0, x1), (y0, y1) = proj.x_range, proj.y_range
         box = 100.0 * max(x1 - x0, y1 - y0)
         k = self._model.step
         pieces = []
-        for pts in self.paths:
-            cut = pts[: k + 1]
+        for pts, loss in zip(self.paths, self.losses, strict=True):    # seen through the model's projection
+            pts, loss = pts[: k + 1], loss[: k + 1]
+            if pts.shape[1] != self._model.ndim or proj.kind is None:
+                continue
+            with np.errstate(all="ignore"):
+                cut = np.column_stack([pts[:, 0], loss]) if proj.kind == "curve" else proj.to_view(pts)
             pieces.append(np.where(np.isfinite(cut), np.clip(cut, -box, box), np.nan))
             pieces.append(np.full((1, 2), np.nan))
+        if not pieces:
+            self.curve.setVisible(False)
+            return
         xy = np.concatenate(pieces)
         width = 2.8 if self._model.session.presentation else 1.8
         self.curve.setPen(pg.mkPen(qcolor(self._color, FAN_ALPHA), width=width))

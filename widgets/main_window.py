@@ -439,7 +439,7 @@ class MainWindow(QMainWindow):
         self.contour_view.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def _on_escape(self, widget) -> None:
-        if widget is self.expression_editor.line_edit:
+        if widget in (self.expression_editor.line_edit, self.expression_editor.variables_edit):
             self.expression_editor.revert()      # puts the formula in use back; done_editing focuses the map
         else:
             self.focus_map()

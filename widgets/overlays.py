@@ -661,7 +661,8 @@ class SurfaceOverlays(QObject):
         traj, k = selected_state(m)
         ready = traj is not None and self._view.mapping is not None
         point = np.asarray(traj.points[k], dtype=float) if ready else None
-        p = proj.to_view(point) if point is not None and np.all(np.isfinite(point)) else None
+        ok = point is not None and point.size == m.ndim and np.all(np.isfinite(point))
+        p = proj.to_view(point) if ok else None
         vectors = step_vectors(traj, k) if p is not None else {}
         scale = vectors.pop("step_scale", None)
         vectors = {name: proj.vector(v) for name, v in vectors.items()}   # what the plane shows of them

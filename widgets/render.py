@@ -81,10 +81,12 @@ def offscreen_window(preset, size: tuple[int, int] = (1600, 1000), *, theme: str
 
 def render_window_png(preset, out: str | os.PathLike, step: int | None = None,
                       size: tuple[int, int] = (1600, 1000), *, theme: str = "light",
-                      presentation: bool = False) -> Path:
+                      presentation: bool = False, summary: list | None = None) -> Path:
     """Render the explorer window showing ``preset`` at ``step`` (default: the last) to the PNG ``out``.
 
     theme : "light" or "dark"; presentation : as in presentation mode (F11). Returns the path written.
+    summary : a list that gets the lines saying what the map shows (for a slice: method, directions, anchor,
+    seed, explained variance; :meth:`explorer.projection.Projection.summary`).
     Raises ``OSError`` if the PNG cannot be written.
     """
     with offscreen_window(preset, size, theme=theme, presentation=presentation) as (app, window):
@@ -94,4 +96,6 @@ def render_window_png(preset, out: str | os.PathLike, step: int | None = None,
         out = Path(out)
         if not window.grab().save(str(out), "PNG"):
             raise OSError(f"could not write {out}")
+        if summary is not None:
+            summary.extend(model.projection.summary())
         return out

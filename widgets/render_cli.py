@@ -71,14 +71,27 @@ def render_main(argv: list[str]) -> int:
 
     try:
         if args.png:
+            summary: list[str] = []
             render_window_png(preset, args.png, step=args.step, size=args.size, theme=args.theme,
-                              presentation=args.presentation)
+                              presentation=args.presentation, summary=summary)
             print(f"wrote {args.png}")
+            _print_view(summary)
         for out in (args.gif, args.mp4):
             if out:
-                frames = render_animation(preset, out, fps=args.fps, size=args.size, theme=args.theme)
+                summary = []
+                frames = render_animation(preset, out, fps=args.fps, size=args.size, theme=args.theme,
+                                          summary=summary)
                 print(f"wrote {out} ({frames} frames at {args.fps:g} fps)")
+                _print_view(summary, "at the last frame, ")
     except OSError as err:
         print(f"error: render: cannot write: {err}", file=sys.stderr)
         return 2
     return 0
+
+
+def _print_view(lines: list[str], when: str = "") -> None:
+    """What the map shows, when it is not simply the surface of two variables (a slice, the graph of f)."""
+    if lines:
+        print(f"the map shows, {when}" + lines[0])
+        for line in lines[1:]:
+            print(f"  {line}")

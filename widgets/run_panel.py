@@ -157,14 +157,10 @@ class RunPanel(QWidget):
         self.color_button.setToolTip("Choose this run's colour")
         self.color_button.clicked.connect(self._pick_color)
 
-        self.start_x, self.start_y = self._number_box(-1e6, 1e6, 4), self._number_box(-1e6, 1e6, 4)
-        self.start_x.valueChanged.connect(self._on_start)
-        self.start_y.valueChanged.connect(self._on_start)
-        start = QHBoxLayout()
-        start.addWidget(QLabel("x"))
-        start.addWidget(self.start_x)
-        start.addWidget(QLabel("y"))
-        start.addWidget(self.start_y)
+        from widgets.start_editor import StartEditor
+
+        self.start_editor = StartEditor()      # one number per variable, named after it
+        self.start_editor.edited.connect(lambda start: self._commit(start=start))
         self.steps = QSpinBox()
         self.steps.setRange(0, 100_000)
         self.steps.setKeyboardTracking(False)
@@ -213,7 +209,7 @@ class RunPanel(QWidget):
         form.addRow("Optimizer", self.optimizer)
         form.addRow("", self.description)
         form.addRow("Colour", self.color_button)
-        form.addRow("Start", start)
+        form.addRow("Start", self.start_editor)
         form.addRow("Steps", self.steps)
         form.addRow("lr", lr_row)
         form.addRow(self.params_box)
@@ -232,9 +228,8 @@ class RunPanel(QWidget):
         scroll.setWidget(self.editor)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        for box in (self.start_x, self.start_y, self.noise_std):
-            box.setMinimumWidth(70)
-            box.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.noise_std.setMinimumWidth(70)
+        self.noise_std.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -259,8 +254,7 @@ class RunPanel(QWidget):
         base = self._run() if m.selected >= 0 else None
         optimizer = base.optimizer if base else (self.optimizer.itemText(0) or "sgd")
         params = {"lr": base.params["lr"]} if base and "lr" in base.params else {}
-        cx, cy = (sum(m.x_range) / 2, sum(m.y_range) / 2)
-        start = base.start if base else (cx, cy)
+        start = base.start if base else tuple((lo + hi) / 2 for lo, hi in m.ranges)
         m.add_run(RunSpec(f"Run {len(m.runs) + 1}", optimizer, tuple(start), params))
 
     def duplicate_run(self) -> None:
@@ -345,9 +339,7 @@ class RunPanel(QWidget):
             color = m.color_of(m.selected)
             self.color_button.setIcon(swatch(color, 22))
             self.color_button.setText(color)
-            self.start_x.setValue(float(run.start[0]))
-            self.start_y.setValue(float(run.start[1]) if len(run.start) > 1 else 0.0)
-            self.start_y.setEnabled(len(run.start) == 2)
+            self.start_editor.show_start(m.variables, run.start)
             self.steps.setSpecialValueText(f"default ({m.default_steps})")
             self.steps.setValue(run.steps or 0)
             lr = run.params.get("lr", defaults.get("lr", 1e-3))
@@ -437,13 +429,6 @@ class RunPanel(QWidget):
         color = QColorDialog.getColor(QColor(self._model.color_of(self._model.selected)), self, "Run colour")
         if color.isValid():
             self._commit(color=color.name())
-
-    def _on_start(self) -> None:
-        start = list(self._run().start)
-        start[0] = self.start_x.value()
-        if len(start) > 1:
-            start[1] = self.start_y.value()
-        self._commit(start=tuple(start))
 
     def set_lr(self, lr: float) -> None:
         """Set the selected run's learning rate (as typing it in the exact box would)."""

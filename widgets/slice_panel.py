@@ -30,6 +30,15 @@ METHODS = (("coordinates", "Two variables"), ("pca", "PCA of the racers' paths")
 KIND_WORDS = {"minimum": "minimum", "maximum": "maximum", "saddle": "saddle", "degenerate": "degenerate point"}
 
 
+def anchor_key(spec: SliceSpec) -> str:
+    """The anchor choice's key in the panel: "racer" (the selected one), "racer 2", "critical 0", "point"."""
+    if spec.anchor == "racer":
+        return "racer" if spec.racer is None else f"racer {spec.racer}"
+    if spec.anchor == "critical":
+        return f"critical {spec.critical}"
+    return "point"
+
+
 def with_method(spec: SliceSpec, method: str) -> SliceSpec:
     """``spec`` with another method (keeping its anchor, variables and seed)."""
     from dataclasses import replace
@@ -148,20 +157,17 @@ class SlicePanel(QWidget):
         m = self._model
         spec = m.view.slice
         self.anchor.clear()
-        self.anchor.addItem("the selected racer's point, now", ("racer", None))
+        self.anchor.addItem("the selected racer's point, now", "racer")
         for i, run in enumerate(m.runs):
-            self.anchor.addItem(f"{run.label}'s point, now", ("racer", i))
+            self.anchor.addItem(f"{run.label}'s point, now", f"racer {i}")
         critical = m.analysis.critical if m.surface is not None and m.ndim >= 3 else None
         for j, c in enumerate(critical or []):
             where = format_point(c.xy)
             index = f", index {c.index}" if c.kind == "saddle" else ""
-            self.anchor.addItem(f"the {KIND_WORDS.get(c.kind, c.kind)} at {where}{index}", ("critical", j))
+            self.anchor.addItem(f"the {KIND_WORDS.get(c.kind, c.kind)} at {where}{index}", f"critical {j}")
         if spec.anchor == "point" and spec.point is not None:
-            self.anchor.addItem(f"the point {format_point(spec.point)}", ("point", None))
-        want = {"racer": ("racer", spec.racer), "critical": ("critical", spec.critical),
-                "point": ("point", None)}[spec.anchor]
-        index = next((k for k in range(self.anchor.count()) if self.anchor.itemData(k) == want), 0)
-        self.anchor.setCurrentIndex(index)
+            self.anchor.addItem(f"the point {format_point(spec.point)}", "point")
+        self.anchor.setCurrentIndex(max(self.anchor.findData(anchor_key(spec)), 0))
 
     def _show_details(self, *_args) -> None:
         proj = self._model.projection
@@ -206,10 +212,10 @@ class SlicePanel(QWidget):
             return
         from dataclasses import replace
 
-        kind, index = self.anchor.currentData()
+        kind, _, index = self.anchor.currentData().partition(" ")
         spec = self._model.view.slice
         if kind == "racer":
-            self._set(replace(spec, anchor="racer", racer=index, point=None))
+            self._set(replace(spec, anchor="racer", racer=int(index) if index else None, point=None))
         elif kind == "critical":
             self._set(replace(spec, anchor="critical", critical=int(index), racer=None, point=None))
 

@@ -10,6 +10,8 @@ end up.
 
 from __future__ import annotations
 
+import html
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
@@ -93,7 +95,7 @@ class TracePlot(QWidget):
                 self.targets.append(line)
         self.cursor.setValue(m.step)
         hint = " (dotted: the known minimum)" if minimum is not None else ""
-        self.title.setText(f"<b>{m.runs[i].label}</b>: each of its {len(names)} variable"
+        self.title.setText(f"<b>{html.escape(m.runs[i].label, quote=False)}</b>: each of its {len(names)} variable"
                            f"{'s' if len(names) != 1 else ''} against the step{hint}")
 
     def values_at(self, step: int) -> np.ndarray:

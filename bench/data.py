@@ -72,10 +72,11 @@ def core() -> None:
         simulate_run(surface, runs[0], steps=10, bounds=RANGES)          # compile / load the kernels
         t_map = best(lambda s=surface: sample_grid(s, *RANGES, (200, 200)))
         t_3d = best(lambda s=surface: sample_grid(s, *RANGES, (121, 121)))
-        t_runs = best(lambda s=surface: [simulate_run(s, r, steps=STEPS, tolerance=0.0, bounds=RANGES)
-                                         for r in runs])
-        t_batch = best(lambda s=surface: [run_batch(s, r.optimizer, r.params, [r.start], STEPS, tolerance=0.0,
-                                                    bounds=RANGES, batch=r.batch) for r in runs])
+        t_runs = best(lambda s=surface, runs=runs: [simulate_run(s, r, steps=STEPS, tolerance=0.0, bounds=RANGES)
+                                                    for r in runs])
+        t_batch = best(lambda s=surface, runs=runs: [run_batch(s, r.optimizer, r.params, [r.start], STEPS,
+                                                               tolerance=0.0, bounds=RANGES, batch=r.batch)
+                                                     for r in runs])
         print(f"  n = {n:>6,}: map grid 200x200 {t_map * 1e3:7.1f} ms, 3-D grid 121x121 {t_3d * 1e3:6.1f} ms, "
               f"8 racers recorded {t_runs * 1e3:7.1f} ms, end points only {t_batch * 1e3:6.1f} ms; "
               f"grid + racers {(t_map + t_runs) * 1e3:7.1f} ms")
@@ -118,7 +119,7 @@ def window() -> None:
         win.data_dock.raise_()
         contour, surface_view = Painted(win.contour_view.viewport()), Painted(win.surface_view)
         paths: dict[str, float] = {}
-        model.trajectories_changed.connect(lambda _i: paths.__setitem__("t", time.perf_counter()))
+        model.trajectories_changed.connect(lambda _i, paths=paths: paths.__setitem__("t", time.perf_counter()))
 
         def spin(seconds: float) -> None:
             end = time.perf_counter() + seconds
@@ -134,7 +135,7 @@ def window() -> None:
         row = int(np.argmax(data.column("x")))
         x0, y0 = data.rows[row]
 
-        def send(kind, x, y, buttons):
+        def send(kind, x, y, buttons, pane=pane, vb=vb, vp=vp):
             pos = pane.plot.mapFromScene(vb.mapViewToScene(QPointF(x, y)))
             QCoreApplication.sendEvent(vp, QMouseEvent(kind, QPointF(pos), QPointF(vp.mapToGlobal(pos)),
                                                        Qt.MouseButton.LeftButton, buttons,

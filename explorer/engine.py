@@ -44,7 +44,7 @@ from explorer.optimizers.lbfgs import (
     lbfgs_move,
 )
 from explorer.optimizers.lbfgs import T as LBFGS_T
-from explorer.tape import block_lanes, load_constants, reduce_rows, run_tape
+from explorer.tape import block_lanes, load_constants, load_parameters, reduce_rows, run_tape
 
 RUNNING_OR_MAX_STEPS, CONVERGED, DIVERGED = 0, 1, 2
 
@@ -88,12 +88,7 @@ def drive(code, imm, consts, meta, outs, params, cols, data, full_scale,
     lanes = block_lanes(n_regs)
     regs = np.zeros((n_regs, lanes))
     load_constants(consts, n_inputs, regs, lanes)
-    for j in range(params.size):
-        for q in range(lanes):
-            regs[d + j, q] = params[j]
-    for j in range(d + params.size, n_inputs):
-        for q in range(lanes):
-            regs[j, q] = np.nan  # data columns without data
+    load_parameters(params, d, n_inputs, regs)
     # f, ∇f, H at the lanes' points: the tape's output registers in place, or (with data) their row sums
     res = np.empty((n_out, lanes))
     OUT = res if data else regs

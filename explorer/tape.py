@@ -197,10 +197,7 @@ class _Builder:
         if isinstance(e, sympy.atan2):
             return self.op(ATAN2, args[0], args[1])
         if isinstance(e, (sympy.Max, sympy.Min)):
-            acc = args[0]
-            for a in args[1:]:
-                acc = self.op(MAX if isinstance(e, sympy.Max) else MIN, acc, a)
-            return acc
+            return self._fold(MAX if isinstance(e, sympy.Max) else MIN, args)
         if isinstance(e, sympy.Heaviside):
             h0 = 0.5 if len(e.args) < 2 else e.args[1]
             if len(e.args) >= 2 and not e.args[1].is_number:
@@ -213,15 +210,19 @@ class _Builder:
         if isinstance(e, Relational) and type(e) in _RELATIONS:
             return self.op(_RELATIONS[type(e)], args[0], args[1])
         if isinstance(e, (sympy.And, sympy.Or)):
-            acc = args[0]
-            for a in args[1:]:
-                acc = self.op(AND if isinstance(e, sympy.And) else OR, acc, a)
-            return acc
+            return self._fold(AND if isinstance(e, sympy.And) else OR, args)
         if isinstance(e, sympy.Not):
             return self.op(NOT, args[0])
         if isinstance(e, sympy.Piecewise):
             return self._piecewise(e)
         raise TapeError(f"the compiled evaluator does not support {func.__name__} (in {_short(e)})")
+
+    def _fold(self, code, args):
+        """An n-ary Max/Min/And/Or as a left fold of binary operations."""
+        acc = args[0]
+        for a in args[1:]:
+            acc = self.op(code, acc, a)
+        return acc
 
     def _piecewise(self, e):
         # numpy.select semantics: the first true condition wins; no true condition gives nan
@@ -414,6 +415,18 @@ def load_constants(consts, n_inputs, regs, nl):
 
 
 @kernel
+def load_parameters(params, d, n_inputs, regs):
+    """Broadcast the parameter values to every lane (registers d ..); data columns, if any, become nan."""
+    lanes = regs.shape[1]
+    for k in range(params.size):
+        for ln in range(lanes):
+            regs[d + k, ln] = params[k]
+    for k in range(d + params.size, n_inputs):
+        for ln in range(lanes):
+            regs[k, ln] = np.nan
+
+
+@kernel
 def run_tape(code, imm, regs, nl):
     """Execute ``code`` on lanes ``0 .. nl - 1`` of ``regs`` (n_regs, block); inputs and constants loaded."""
     for i in range(code.shape[0]):
@@ -601,12 +614,7 @@ def eval_points(code, imm, consts, meta, outs, params, P, out):
     lanes = block_lanes(n_regs)
     regs = np.zeros((n_regs, lanes))
     load_constants(consts, n_inputs, regs, lanes)
-    for k in range(params.size):
-        for ln in range(lanes):
-            regs[d + k, ln] = params[k]
-    for k in range(d + params.size, n_inputs):  # data columns without data: undefined
-        for ln in range(lanes):
-            regs[k, ln] = np.nan
+    load_parameters(params, d, n_inputs, regs)  # data columns without data: undefined
     for s0 in range(0, m, lanes):
         nl = min(lanes, m - s0)
         for j in range(d):

@@ -31,6 +31,33 @@ def coupled(grad, param, weight_decay):
 
 
 @kernel
+def decayed(param, grad, lr, weight_decay, decoupled):
+    """torch's weight decay: decoupled (AdamW) shrinks the parameter, ``param * (1 - lr * weight_decay)``, and
+    leaves the gradient; otherwise the L2 penalty goes into the gradient (:func:`coupled`). (param, grad)."""
+    if weight_decay != 0 and decoupled:
+        return param * (1 - lr * weight_decay), grad
+    return param, coupled(grad, param, weight_decay)
+
+
+@kernel
+def moments(exp_avg, exp_avg_sq, q, grad, beta1, beta2):
+    """Adam's moment updates of lane q in place, torch's order: ``lerp(m, g, 1 - beta1)`` and
+    :func:`ema_square`. Returns (m, v)."""
+    m = lerp(exp_avg[q], grad, 1 - beta1)
+    v = ema_square(exp_avg_sq[q], grad, beta2)
+    exp_avg[q] = m
+    exp_avg_sq[q] = v
+    return m, v
+
+
+@kernel
+def store_lr(S, lr, s0, nl):
+    """Row 0 of the state: the learning rate each lane's last step used."""
+    for q in range(nl):
+        S[0, s0 + q] = lr[q]
+
+
+@kernel
 def maximum(a, b):
     """numpy.maximum / torch.maximum: nan if either is nan."""
     if a != a:

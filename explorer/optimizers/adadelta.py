@@ -10,7 +10,7 @@ from explorer.compiled import kernel
 
 from . import _validate as check
 from ._base import ADADELTA, Optimizer, make
-from ._ops import coupled, ema_square
+from ._ops import coupled, ema_square, store_lr
 
 
 def adadelta(lr=1.0, rho=0.9, eps=1e-6, weight_decay=0.0) -> Optimizer:
@@ -62,5 +62,4 @@ def adadelta_step(h, t, lr, P, S, G, s0, nl):
             delta = r * gq
             acc_delta[q] = ema_square(acc_delta[q], delta, rho)
             p[q] = delta * (-lr[q]) + p[q]
-    for q in range(nl):
-        S[0, s0 + q] = lr[q]
+    store_lr(S, lr, s0, nl)

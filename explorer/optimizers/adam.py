@@ -10,7 +10,7 @@ from explorer.compiled import kernel
 
 from . import _validate as check
 from ._base import ADAM, Optimizer, make
-from ._ops import coupled, ema_square, half, lerp, maximum
+from ._ops import decayed, half, maximum, moments, store_lr
 
 
 def _adam(name, lr, betas, eps, weight_decay, amsgrad, decoupled_weight_decay) -> Optimizer:
@@ -84,7 +84,6 @@ def adam_coefs(h, t, c):
 def adam_step(h, c, lr, P, S, G, s0, nl):
     beta1, beta2, eps, weight_decay, amsgrad, decoupled = h[0], h[1], h[2], h[3], h[4] != 0, h[5] != 0
     bias_correction1, bias_correction2_sqrt = c[0], c[1]
-    w = 1 - beta1
     d = P.shape[0]
     for j in range(d):
         p = P[j, s0:s0 + nl]
@@ -93,21 +92,13 @@ def adam_step(h, c, lr, P, S, G, s0, nl):
         max_sq = S[2 + 2 * d + j, s0:s0 + nl]
         g = G[j]
         for q in range(nl):
-            pq = p[q]
-            if weight_decay != 0 and decoupled:
-                pq = pq * (1 - lr[q] * weight_decay)
-                gq = g[q]
-            else:
-                gq = coupled(g[q], pq, weight_decay)
-            m = lerp(exp_avg[q], gq, w)
-            v = ema_square(exp_avg_sq[q], gq, beta2)
-            exp_avg[q] = m
-            exp_avg_sq[q] = v
+            pq, gq = decayed(p[q], g[q], lr[q], weight_decay, decoupled)
+            m, v = moments(exp_avg, exp_avg_sq, q, gq, beta1, beta2)
             if amsgrad:
                 v = maximum(max_sq[q], v)
                 max_sq[q] = v
             denom = math.sqrt(v) / bias_correction2_sqrt + eps
             p[q] = m * (-(lr[q] / bias_correction1)) / denom + pq
+    store_lr(S, lr, s0, nl)
     for q in range(nl):
-        S[0, s0 + q] = lr[q]
         S[1, s0 + q] = bias_correction2_sqrt

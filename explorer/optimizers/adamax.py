@@ -8,7 +8,7 @@ from explorer.compiled import kernel
 
 from . import _validate as check
 from ._base import ADAMAX, Optimizer, make
-from ._ops import coupled, lerp, maximum
+from ._ops import coupled, lerp, maximum, store_lr
 
 
 def adamax(lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0) -> Optimizer:
@@ -64,5 +64,4 @@ def adamax_step(h, c, lr, P, S, G, s0, nl):
             exp_avg[q] = m
             exp_inf[q] = u
             p[q] = m * (-(lr[q] / bias_correction)) / u + p[q]
-    for q in range(nl):
-        S[0, s0 + q] = lr[q]
+    store_lr(S, lr, s0, nl)

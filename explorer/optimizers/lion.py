@@ -6,7 +6,7 @@ from explorer.compiled import kernel
 
 from . import _validate as check
 from ._base import LION, Optimizer, make, per_start
-from ._ops import sign
+from ._ops import sign, store_lr
 
 
 def lion(lr=1e-4, betas=(0.9, 0.99), weight_decay=0.0) -> Optimizer:
@@ -50,5 +50,4 @@ def lion_step(h, lr, P, S, G, s0, nl):
                 direction = direction + weight_decay * p[q]
             p[q] = direction * (-lr[q]) + p[q]
             exp_avg[q] = m * beta2 + (1 - beta2) * g[q]
-    for q in range(nl):
-        S[0, s0 + q] = lr[q]
+    store_lr(S, lr, s0, nl)

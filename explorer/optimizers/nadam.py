@@ -10,7 +10,7 @@ from explorer.compiled import kernel
 
 from . import _validate as check
 from ._base import NADAM, Optimizer, make
-from ._ops import coupled, ema_square, lerp
+from ._ops import decayed, moments, store_lr
 
 
 def nadam(lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, momentum_decay=4e-3,
@@ -79,20 +79,12 @@ def nadam_step(h, c, lr, P, S, G, s0, nl):
         exp_avg_sq = S[3 + d + j, s0:s0 + nl]
         g = G[j]
         for q in range(nl):
-            pq = p[q]
-            if weight_decay != 0 and decoupled:
-                pq = pq * (1 - lr[q] * weight_decay)
-                gq = g[q]
-            else:
-                gq = coupled(g[q], pq, weight_decay)
-            m = lerp(exp_avg[q], gq, 1 - beta1)
-            v = ema_square(exp_avg_sq[q], gq, beta2)
-            exp_avg[q] = m
-            exp_avg_sq[q] = v
+            pq, gq = decayed(p[q], g[q], lr[q], weight_decay, decoupled)
+            m, v = moments(exp_avg, exp_avg_sq, q, gq, beta1, beta2)
             denom = math.sqrt(v / bias_correction2) + eps
             mp = mu_product[q]
             new = gq * (-lr[q] * (1.0 - mu) / (1.0 - mp)) / denom + pq
             p[q] = new + m * ((-lr[q] * mu_next) / (1.0 - mp * mu_next)) / denom
+    store_lr(S, lr, s0, nl)
     for q in range(nl):
-        S[0, s0 + q] = lr[q]
         S[2, s0 + q] = bias_correction2

@@ -10,7 +10,7 @@ from explorer.compiled import kernel
 
 from . import _validate as check
 from ._base import QHADAM, QHM, Optimizer, make, per_start
-from ._ops import coupled
+from ._ops import coupled, store_lr
 
 
 def qhm(lr=1e-3, momentum=0.999, nu=0.7, weight_decay=0.0) -> Optimizer:
@@ -89,8 +89,7 @@ def qhm_step(h, lr, P, S, G, s0, nl):
             b = buf[q] * beta + (1 - beta) * gq
             buf[q] = b
             p[q] = (gq * (1 - nu) + nu * b) * (-lr[q]) + p[q]
-    for q in range(nl):
-        S[0, s0 + q] = lr[q]
+    store_lr(S, lr, s0, nl)
 
 
 @kernel
@@ -122,5 +121,4 @@ def qhadam_step(h, c, lr, P, S, G, s0, nl):
             denom = math.sqrt(v * c[1] + (1 - nu2) * g2) + eps
             last[q] = denom
             p[q] = num / denom * (-lr[q]) + p[q]
-    for q in range(nl):
-        S[0, s0 + q] = lr[q]
+    store_lr(S, lr, s0, nl)

@@ -10,7 +10,7 @@ from explorer.compiled import kernel
 
 from . import _validate as check
 from ._base import RADAM, Optimizer, make
-from ._ops import coupled, ema_square, half, lerp
+from ._ops import decayed, half, moments, store_lr
 
 
 def radam(lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, decoupled_weight_decay=False) -> Optimizer:
@@ -83,22 +83,14 @@ def radam_step(h, c, lr, P, S, G, s0, nl):
         exp_avg_sq = S[3 + d + j, s0:s0 + nl]
         g = G[j]
         for q in range(nl):
-            pq = p[q]
-            if weight_decay != 0 and decoupled:
-                pq = pq * (1 - lr[q] * weight_decay)
-                gq = g[q]
-            else:
-                gq = coupled(g[q], pq, weight_decay)
-            m = lerp(exp_avg[q], gq, 1 - beta1)
-            v = ema_square(exp_avg_sq[q], gq, beta2)
-            exp_avg[q] = m
-            exp_avg_sq[q] = v
+            pq, gq = decayed(p[q], g[q], lr[q], weight_decay, decoupled)
+            m, v = moments(exp_avg, exp_avg_sq, q, gq, beta1, beta2)
             step_vec = m / bias_correction1 * lr[q]
             if rect >= 0:
                 # torch: bc2_sqrt / (sqrt(v) + eps) is evaluated as reciprocal(sqrt(v) + eps) * bc2_sqrt
                 step_vec = step_vec * ((1.0 / (math.sqrt(v) + eps)) * bc2_sqrt) * rect
             p[q] = pq - step_vec
+    store_lr(S, lr, s0, nl)
     for q in range(nl):
-        S[0, s0 + q] = lr[q]
         S[1, s0 + q] = rect
         S[2, s0 + q] = bc2_sqrt

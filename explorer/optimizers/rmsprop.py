@@ -10,7 +10,7 @@ from explorer.compiled import kernel
 
 from . import _validate as check
 from ._base import RMSPROP, Optimizer, make
-from ._ops import coupled, ema_square, lerp
+from ._ops import coupled, ema_square, lerp, store_lr
 
 
 def rmsprop(lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False) -> Optimizer:
@@ -81,5 +81,4 @@ def rmsprop_step(h, t, lr, P, S, G, s0, nl):
                 p[q] = b * (-lr[q]) + p[q]
             else:
                 p[q] = gq * (-lr[q]) / avg + p[q]
-    for q in range(nl):
-        S[0, s0 + q] = lr[q]
+    store_lr(S, lr, s0, nl)

@@ -6,7 +6,7 @@ from explorer.compiled import kernel
 
 from . import _validate as check
 from ._base import SGD, Optimizer, make, per_start
-from ._ops import coupled
+from ._ops import coupled, store_lr
 
 
 def sgd(lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False) -> Optimizer:
@@ -62,5 +62,4 @@ def sgd_step(h, t, lr, P, S, G, s0, nl):
                 buf[q] = b
                 gq = gq + momentum * b if nesterov else b
             p[q] = gq * (-lr[q]) + p[q]
-    for q in range(nl):
-        S[0, s0 + q] = lr[q]
+    store_lr(S, lr, s0, nl)

@@ -63,3 +63,20 @@ def test_fixture_covers_every_torch_optimizer_on_every_function():
     for name in torch_named:
         for fn in ("rosenbrock", "beale", "logistic"):
             assert (name, fn) in seen
+
+
+def test_the_replay_runs_the_compiled_kernels_and_fails_without_them(monkeypatch):
+    # update() has no second implementation to fall back on: the fixtures above pass through the compiled
+    # kernels (the same ones explorer.engine.drive calls; tests/test_simulation.py checks the engine steps
+    # exactly like update()). If the kernel call were skipped, the replay would no longer match torch.
+    from explorer.optimizers import _dispatch
+
+    index = next(i for i, c in enumerate(CASES) if c["optimizer"] == "adam" and c["function"] == "rosenbrock")
+    calls = []
+    real = _dispatch._update_all
+    monkeypatch.setattr(_dispatch, "_update_all", lambda *args: calls.append(1) or real(*args))
+    test_matches_torch(index)
+    assert len(calls) == _META["steps"]
+    monkeypatch.setattr(_dispatch, "_update_all", lambda *args: None)  # the kernel bypassed: nothing moves
+    with pytest.raises(AssertionError):
+        test_matches_torch(index)

@@ -56,7 +56,7 @@ DRAG_SET = [
 TORCH_NAMED = [
     ("sgd", {"lr": 5e-4}, "SGD"), ("adagrad", {"lr": 0.1}, "Adagrad"), ("rmsprop", {"lr": 1e-3}, "RMSprop"),
     ("adadelta", {}, "Adadelta"), ("adam", {"lr": 0.02}, "Adam"), ("adamw", {"lr": 0.02}, "AdamW"),
-    ("nadam", {"lr": 0.02}, "NAdam"), ("radam", {"lr": 0.02}, "RAdam"), ("adamax", {"lr": 0.02}, "Adamax"),
+    ("nadam", {"lr": 0.02}, "NAdam"), ("radam", {"lr": 1e-3}, "RAdam"), ("adamax", {"lr": 0.02}, "Adamax"),
     ("lbfgs", {}, "LBFGS"),
 ]
 TARGET_DRAG, TARGET_SINGLE, TARGET_BATCH = 300.0, 50.0, 4.0

@@ -29,7 +29,7 @@ from __future__ import annotations
 import numpy as np
 
 from explorer.compiled import kernel
-from explorer.optimizers._base import LBFGS
+from explorer.optimizers._base import LBFGS, NEWTON
 from explorer.optimizers._dispatch import N_COEFS, coefs, step
 from explorer.optimizers._wolfe import EVALS, wolfe_begin, wolfe_feed
 from explorer.optimizers._wolfe import SIZE as WOLFE_SIZE
@@ -44,12 +44,57 @@ from explorer.optimizers.lbfgs import (
     lbfgs_move,
 )
 from explorer.optimizers.lbfgs import T as LBFGS_T
+from explorer.optimizers.newton import newton_step
 from explorer.tape import block_lanes, load_constants, load_parameters, reduce_rows, run_tape
 
 RUNNING_OR_MAX_STEPS, CONVERGED, DIVERGED = 0, 1, 2
 
 
-@kernel
+@kernel(_nrt=False)
+def _load_lanes(regs, P, b0, nl):
+    """The variables' registers = the points of lanes b0 .. b0 + nl - 1."""
+    for j in range(P.shape[0]):
+        row = regs[j]
+        for q in range(nl):
+            row[q] = P[j, b0 + q]
+
+
+@kernel(_nrt=False)
+def _rules(F, GF, P, b0, nl, total, gn2, flag, tol2, centre, reach, box):
+    """The stopping rules for a block, vectorised: flag[q] = 2 (diverged) | 1 (converged); returns their OR.
+
+    Diverged: f + sum(g) (+ sum(p) without a box) is not finite (so f, g or p is inf or nan, or the sum
+    overflows), or a coordinate is farther than reach from the centre. Converged: |g|^2 <= tol2.
+    """
+    for q in range(nl):
+        total[q] = F[q]
+        gn2[q] = 0.0
+    for j in range(GF.shape[0]):
+        g = GF[j]
+        for q in range(nl):
+            total[q] += g[q]
+            gn2[q] += g[q] * g[q]
+    if not box:
+        for j in range(P.shape[0]):
+            for q in range(nl):
+                total[q] += P[j, b0 + q]
+    for q in range(nl):
+        t = total[q]
+        flag[q] = (t - t != 0.0) * 2 + (gn2[q] <= tol2)
+    if box:
+        for j in range(P.shape[0]):
+            c, r = centre[j], reach[j]
+            for q in range(nl):
+                dist = P[j, b0 + q] - c if c != 0 else P[j, b0 + q]
+                if not abs(dist) <= r:  # also for nan
+                    flag[q] |= 2
+    any_stop = 0
+    for q in range(nl):
+        any_stop |= flag[q]
+    return any_stop
+
+
+@kernel(_nrt=False)
 def _swap(P, S, who, a, b, OUT, base, n_out, q, r):
     """Exchange lanes a and b (columns of P, S, who) and block columns q and r of OUT[base : base + n_out]."""
     for j in range(P.shape[0]):
@@ -119,8 +164,9 @@ def drive(code, imm, consts, meta, outs, params, cols, data, full_scale,
             rec_state[0, j] = S[j, lane0]
     al = np.zeros(max(int(h[CAPACITY]), 1) if kind == LBFGS else 1)
     ls = np.zeros(WOLFE_SIZE)
-    full_order = np.empty(0, dtype=np.int64)
+    part = np.zeros((n_out, 8))
     zero, one = lane0 - lane0, max(lane0 - lane0, 1)  # runtime ints: literals would compile a second copy
+    minus_one = zero - 1
     n_rows = cols.shape[1]
     per_start_lr = lr_tab.shape[1] > 1
     write = lane0
@@ -132,47 +178,20 @@ def drive(code, imm, consts, meta, outs, params, cols, data, full_scale,
                 for q in range(nl):
                     for j in range(d):
                         x[j] = P[j, b0 + q]
-                    reduce_rows(code, imm, outs, regs, x, params, cols, full_order, zero, n_rows, full_scale, acc)
+                    reduce_rows(code, imm, outs, regs, x, params, cols, orders, minus_one, zero, n_rows, full_scale,
+                                part, acc)
                     for j in range(n_out):
                         res[j, q] = acc[j]
             else:
-                for j in range(d):
-                    row = regs[j]
-                    for q in range(nl):
-                        row[q] = P[j, b0 + q]
+                _load_lanes(regs, P, b0, nl)
                 run_tape(code, imm, regs, nl)
             if record:
                 for j in range(d):
                     rec_p[k, j] = P[j, b0]
                     rec_g[k, j] = GF[j, 0]
                 rec_f[k] = F[0]
-            # 2. stopping rules: a vectorised pass flags every lane; stopped lanes (rare) are then handled one
-            #    by one and swapped to the end of the block
-            for q in range(nl):
-                total[q] = F[q]
-                gn2[q] = 0.0
-            for j in range(d):
-                g = GF[j]
-                for q in range(nl):
-                    total[q] += g[q]
-                    gn2[q] += g[q] * g[q]
-            if not box:
-                for j in range(d):
-                    for q in range(nl):
-                        total[q] += P[j, b0 + q]
-            for q in range(nl):
-                t = total[q]
-                flag[q] = (t - t != 0.0) * 2 + (gn2[q] <= tol2)  # 2: not finite (inf, nan, overflowing sum)
-            if box:
-                for j in range(d):
-                    c, r = centre[j], reach[j]
-                    for q in range(nl):
-                        dist = P[j, b0 + q] - c if c != 0 else P[j, b0 + q]
-                        if not abs(dist) <= r:  # also for nan
-                            flag[q] |= 2
-            any_stop = 0
-            for q in range(nl):
-                any_stop |= flag[q]
+            # 2. stopping rules; stopped lanes (rare) are handled one by one and swapped to the block's end
+            any_stop = _rules(F, GF, P, b0, nl, total, gn2, flag, tol2, centre, reach, box)
             if any_stop or k == steps:
                 q = 0
                 while q < nl:
@@ -202,12 +221,11 @@ def drive(code, imm, consts, meta, outs, params, cols, data, full_scale,
                 for q in range(nl):
                     lrq[q] = lr_k
             if minibatch:
-                order = orders[b_row[kk]]
                 for q in range(nl):
                     for j in range(d):
                         x[j] = P[j, b0 + q]
-                    reduce_rows(code, imm, outs, regs, x, params, cols, order, b_offset[kk], b_count[kk],
-                                b_scale[kk], acc)
+                    reduce_rows(code, imm, outs, regs, x, params, cols, orders, b_row[kk], b_offset[kk], b_count[kk],
+                                b_scale[kk], part, acc)
                     for j in range(n_out):
                         BS[j, q] = acc[j]
                 if record:
@@ -231,11 +249,11 @@ def drive(code, imm, consts, meta, outs, params, cols, data, full_scale,
                             for j in range(d):
                                 x[j] = P[j, lane] + t * S[HEAD + j, lane]
                             if minibatch:
-                                reduce_rows(code, imm, outs, regs, x, params, cols, orders[b_row[kk]],
-                                            b_offset[kk], b_count[kk], b_scale[kk], acc)
+                                reduce_rows(code, imm, outs, regs, x, params, cols, orders, b_row[kk], b_offset[kk],
+                                            b_count[kk], b_scale[kk], part, acc)
                             elif data:
-                                reduce_rows(code, imm, outs, regs, x, params, cols, full_order, zero, n_rows,
-                                            full_scale, acc)
+                                reduce_rows(code, imm, outs, regs, x, params, cols, orders, minus_one, zero, n_rows,
+                                            full_scale, part, acc)
                             else:  # one lane of the registers; the block's outputs are not needed any more
                                 for j in range(d):
                                     regs[j, 0] = x[j]
@@ -250,8 +268,10 @@ def drive(code, imm, consts, meta, outs, params, cols, data, full_scale,
                         if record:
                             rec_evals[0] += int(ls[EVALS])
                     lbfgs_move(P, S, lane)
+            elif kind == NEWTON:
+                newton_step(h, lrq, P, S, GS, HS, b0, nl)
             else:
-                step(kind, h, coef_tab[kk], k + 1, lrq, P, S, GS, HS, b0, nl)
+                step(kind, h, coef_tab, kk, k + 1, lrq, P, S, GS, b0, nl)
             if record:
                 for j in range(n_display):
                     rec_state[k + 1, j] = S[j, b0]

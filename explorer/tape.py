@@ -381,7 +381,7 @@ def block_size(n_regs: int) -> int:
     return int(max(8, min(512, (32768 // max(n_regs, 1)) // 8 * 8)))
 
 
-@kernel
+@kernel(_nrt=False)
 def block_lanes(n_regs):
     """:func:`block_size` inside kernels."""
     b = 32768 // max(n_regs, 1)
@@ -389,7 +389,7 @@ def block_lanes(n_regs):
     return max(8, min(512, b))
 
 
-@kernel
+@kernel(_nrt=False)
 def _intpow(v, n):
     """v**n for an integer n (|n| <= MAX_INTPOW) by binary powering; negative n: 1 / v**|n|."""
     m = n if n > 0 else -n
@@ -404,7 +404,7 @@ def _intpow(v, n):
     return result if n > 0 else 1.0 / result
 
 
-@kernel
+@kernel(_nrt=False)
 def load_constants(consts, n_inputs, regs, nl):
     """Fill the constant registers for ``nl`` lanes (once per register block)."""
     for k in range(consts.size):
@@ -414,7 +414,7 @@ def load_constants(consts, n_inputs, regs, nl):
             row[ln] = v
 
 
-@kernel
+@kernel(_nrt=False)
 def load_parameters(params, d, n_inputs, regs):
     """Broadcast the parameter values to every lane (registers d ..); data columns, if any, become nan."""
     lanes = regs.shape[1]
@@ -426,7 +426,7 @@ def load_parameters(params, d, n_inputs, regs):
             regs[k, ln] = np.nan
 
 
-@kernel
+@kernel(_nrt=False)
 def run_tape(code, imm, regs, nl):
     """Execute ``code`` on lanes ``0 .. nl - 1`` of ``regs`` (n_regs, block); inputs and constants loaded."""
     for i in range(code.shape[0]):
@@ -628,16 +628,17 @@ def eval_points(code, imm, consts, meta, outs, params, P, out):
                 out[s0 + ln, k] = row[ln]
 
 
-@kernel
+@kernel(_nrt=False)
 def _combine(a, k):
     """The sum of the 8 partial sums a[k, 0..7], in a fixed tree order."""
     return ((a[k, 0] + a[k, 1]) + (a[k, 2] + a[k, 3])) + ((a[k, 4] + a[k, 5]) + (a[k, 6] + a[k, 7]))
 
 
-@kernel
-def reduce_rows(code, imm, outs, regs, p, params, cols, order, start, count, scale, acc):
-    """acc[k] = scale * sum over rows of output k at the point p (d,): the rows are ``order[start:start+count]``
-    (or ``start .. start+count-1`` when order is empty) of the data columns ``cols`` (c, n).
+@kernel(_nrt=False)
+def reduce_rows(code, imm, outs, regs, p, params, cols, orders, row, start, count, scale, part, acc):
+    """acc[k] = scale * sum over rows of output k at the point p (d,): the rows are
+    ``orders[row, start:start+count]`` (or ``start .. start+count-1`` when row < 0) of the data columns
+    ``cols`` (c, n). part : (n_out, 8) scratch.
 
     The sum runs in 8 interleaved partial sums (row i of the selection goes to partial sum i mod 8), combined
     in a fixed tree (:func:`_combine`): 8 independent additions per cycle instead of one long chain, and the
@@ -649,7 +650,9 @@ def reduce_rows(code, imm, outs, regs, p, params, cols, order, start, count, sca
     n_params = params.size
     n_cols = cols.shape[0]
     n_out = outs.size
-    part = np.zeros((n_out, 8))
+    for k in range(n_out):
+        for i in range(8):
+            part[k, i] = 0.0
     for j in range(d):
         for ln in range(lanes):
             regs[j, ln] = p[j]
@@ -659,33 +662,33 @@ def reduce_rows(code, imm, outs, regs, p, params, cols, order, start, count, sca
     for r0 in range(0, count, lanes):  # lanes is a multiple of 8: row r0 + ln goes to partial sum ln % 8
         nl = min(lanes, count - r0)
         for c in range(n_cols):
-            row = regs[d + n_params + c]
+            dst = regs[d + n_params + c]
             src = cols[c]
-            if order.size:
+            if row >= 0:
                 for ln in range(nl):
-                    row[ln] = src[order[start + r0 + ln]]
+                    dst[ln] = src[orders[row, start + r0 + ln]]
             else:
                 for ln in range(nl):
-                    row[ln] = src[start + r0 + ln]
+                    dst[ln] = src[start + r0 + ln]
         run_tape(code, imm, regs, nl)
         full = nl - nl % 8
         for k in range(n_out):
-            row = regs[outs[k]]
+            out = regs[outs[k]]
             a0, a1, a2, a3 = part[k, 0], part[k, 1], part[k, 2], part[k, 3]
             a4, a5, a6, a7 = part[k, 4], part[k, 5], part[k, 6], part[k, 7]
             for ln in range(0, full, 8):
-                a0 += row[ln]
-                a1 += row[ln + 1]
-                a2 += row[ln + 2]
-                a3 += row[ln + 3]
-                a4 += row[ln + 4]
-                a5 += row[ln + 5]
-                a6 += row[ln + 6]
-                a7 += row[ln + 7]
+                a0 += out[ln]
+                a1 += out[ln + 1]
+                a2 += out[ln + 2]
+                a3 += out[ln + 3]
+                a4 += out[ln + 4]
+                a5 += out[ln + 5]
+                a6 += out[ln + 6]
+                a7 += out[ln + 7]
             part[k, 0], part[k, 1], part[k, 2], part[k, 3] = a0, a1, a2, a3
             part[k, 4], part[k, 5], part[k, 6], part[k, 7] = a4, a5, a6, a7
             for ln in range(full, nl):
-                part[k, ln % 8] += row[ln]
+                part[k, ln % 8] += out[ln]
     for k in range(n_out):
         acc[k] = _combine(part, k) * scale
 

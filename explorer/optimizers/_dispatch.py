@@ -42,7 +42,7 @@ from .sgd import sgd_step
 N_COEFS = 4      # per-step scalars, at most
 
 
-@kernel
+@kernel(_nrt=False)
 def coefs(kind, h, t, c):
     """The scalars of step t (1-based) shared by every lane, into c (N_COEFS,)."""
     if kind == ADAM:
@@ -57,10 +57,13 @@ def coefs(kind, h, t, c):
         qhadam_coefs(h, t, c)
 
 
-@kernel
-def step(kind, h, c, t, lr, P, S, G, H, s0, nl):
-    """Move lanes s0 .. s0 + nl - 1 of P (d, n) / S (rows, n) by step t with the gradients G[:, :nl] (and
-    Hessians H[:, :nl] for Newton), learning rates lr[:nl] and step scalars c (from :func:`coefs`)."""
+@kernel(_nrt=False)
+def step(kind, h, C, kk, t, lr, P, S, G, s0, nl):
+    """Move lanes s0 .. s0 + nl - 1 of P (d, n) / S (rows, n) by step t with the gradients G[:, :nl], learning
+    rates lr[:nl] and the step's scalars C[kk] (from :func:`coefs`). Every family but L-BFGS and Newton, whose
+    kernels the callers run themselves (they need a line search or a Hessian). Allocates nothing and keeps
+    no reference counts (``_nrt=False``), so one lane costs as little as possible."""
+    c = C[kk]
     if kind == ADAM:
         adam_step(h, c, lr, P, S, G, s0, nl)
     elif kind == SGD:
@@ -83,8 +86,6 @@ def step(kind, h, c, t, lr, P, S, G, H, s0, nl):
         qhm_step(h, lr, P, S, G, s0, nl)
     elif kind == QHADAM:
         qhadam_step(h, c, lr, P, S, G, s0, nl)
-    elif kind == NEWTON:
-        newton_step(h, lr, P, S, G, H, s0, nl)
 
 
 # --- the numpy-facing wrapper's path -----------------------------------------------------------------------
@@ -92,9 +93,13 @@ def step(kind, h, c, t, lr, P, S, G, H, s0, nl):
 
 @kernel
 def _update_all(kind, h, t, lr, P, S, G, H):
-    c = np.zeros(N_COEFS)
-    coefs(kind, h, t, c)
-    step(kind, h, c, t, lr, P, S, G, H, 0, P.shape[1])
+    zero = t - t  # a runtime 0: a literal would compile second copies of the kernels
+    if kind == NEWTON:
+        newton_step(h, lr, P, S, G, H, zero, P.shape[1])
+        return
+    C = np.zeros((1, N_COEFS))
+    coefs(kind, h, t, C[0])
+    step(kind, h, C, zero, t, lr, P, S, G, zero, P.shape[1])
 
 
 @kernel
@@ -104,7 +109,7 @@ def _lbfgs_all(h, lr, S, G, moves, gtds):
         moves[q], gtds[q] = lbfgs_direction(h, lr[q], S, G, q, q, al)
 
 
-@kernel
+@kernel(_nrt=False)
 def _lbfgs_move_all(P, S):
     for q in range(P.shape[1]):
         lbfgs_move(P, S, q)
@@ -140,21 +145,21 @@ def update_lanes(kind, h, t, lr, P, S, G, H, oracle, n_evals) -> None:
     _lbfgs_move_all(P, S)
 
 
-@kernel
+@kernel(_nrt=False)
 def _wolfe_begin(ls, t, f, gtd, d_norm, tolerance_change, max_ls):
     return wolfe_begin(ls, t, f, gtd, d_norm, tolerance_change, max_ls)
 
 
-@kernel
+@kernel(_nrt=False)
 def _wolfe_feed(ls, f_new, gtd_new):
     return wolfe_feed(ls, f_new, gtd_new)
 
 
-@kernel
+@kernel(_nrt=False)
 def _dot(a, b):
     return lbfgs_dot(a, b)
 
 
-@kernel
+@kernel(_nrt=False)
 def _direction_norm(S, c, d):
     return lbfgs_direction_norm(S, c, d)

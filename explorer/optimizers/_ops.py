@@ -8,7 +8,7 @@ from __future__ import annotations
 from explorer.compiled import kernel
 
 
-@kernel
+@kernel(_nrt=False)
 def lerp(start, end, weight):
     """torch.lerp's formula (ATen Lerp.h), so rounding matches: small weights go from ``start``."""
     if abs(weight) < 0.5:
@@ -16,13 +16,13 @@ def lerp(start, end, weight):
     return (end - start) * (weight - 1.0) + end  # end - (end - start) * (1 - weight)
 
 
-@kernel
+@kernel(_nrt=False)
 def ema_square(avg, grad, beta):
     """``avg * beta + ((1 - beta) * grad) * grad`` — torch's ``mul_(beta).addcmul_(g, g, value=1 - beta)``."""
     return (grad * (1.0 - beta)) * grad + avg * beta
 
 
-@kernel
+@kernel(_nrt=False)
 def coupled(grad, param, weight_decay):
     """L2 penalty in the gradient: ``grad + weight_decay * param`` (torch's ``grad.add(p, alpha=wd)``)."""
     if weight_decay == 0:
@@ -30,7 +30,7 @@ def coupled(grad, param, weight_decay):
     return param * weight_decay + grad
 
 
-@kernel
+@kernel(_nrt=False)
 def decayed(param, grad, lr, weight_decay, decoupled):
     """torch's weight decay: decoupled (AdamW) shrinks the parameter, ``param * (1 - lr * weight_decay)``, and
     leaves the gradient; otherwise the L2 penalty goes into the gradient (:func:`coupled`). (param, grad)."""
@@ -39,7 +39,7 @@ def decayed(param, grad, lr, weight_decay, decoupled):
     return param, coupled(grad, param, weight_decay)
 
 
-@kernel
+@kernel(_nrt=False)
 def moments(exp_avg, exp_avg_sq, q, grad, beta1, beta2):
     """Adam's moment updates of lane q in place, torch's order: ``lerp(m, g, 1 - beta1)`` and
     :func:`ema_square`. Returns (m, v)."""
@@ -50,14 +50,14 @@ def moments(exp_avg, exp_avg_sq, q, grad, beta1, beta2):
     return m, v
 
 
-@kernel
+@kernel(_nrt=False)
 def store_lr(S, lr, s0, nl):
     """Row 0 of the state: the learning rate each lane's last step used."""
     for q in range(nl):
         S[0, s0 + q] = lr[q]
 
 
-@kernel
+@kernel(_nrt=False)
 def maximum(a, b):
     """numpy.maximum / torch.maximum: nan if either is nan."""
     if a != a:
@@ -67,25 +67,25 @@ def maximum(a, b):
     return a if a >= b else b
 
 
-@kernel
+@kernel(_nrt=False)
 def pymax(a, b):
     """Python's ``max(a, b)``: ``b`` only if ``b > a`` (so a nan first argument wins)."""
     return b if b > a else a
 
 
-@kernel
+@kernel(_nrt=False)
 def pymin(a, b):
     """Python's ``min(a, b)``: ``b`` only if ``b < a``."""
     return b if b < a else a
 
 
-@kernel
+@kernel(_nrt=False)
 def sign(v):
     """numpy.sign: -1, 0 or 1; nan stays nan."""
     return 1.0 if v > 0 else (-1.0 if v < 0 else (0.0 if v == 0 else v))
 
 
-@kernel
+@kernel(_nrt=False)
 def half(t):
     """0.5, computed from the runtime step ``t`` so that LLVM cannot see a constant exponent.
 

@@ -28,7 +28,7 @@ _FIRST, _BRACKET, _ZOOM = 0.0, 1.0, 2.0
 C1, C2 = 1e-4, 0.9
 
 
-@kernel
+@kernel(_nrt=False)
 def cubic_interpolate(x1, f1, g1, x2, f2, g2, xmin_bound, xmax_bound):
     """Minimiser of the cubic through (x1, f1, g1), (x2, f2, g2), clamped to [xmin_bound, xmax_bound]."""
     d1 = g1 + g2 - 3 * (f1 - f2) / (x1 - x2)
@@ -43,7 +43,7 @@ def cubic_interpolate(x1, f1, g1, x2, f2, g2, xmin_bound, xmax_bound):
     return (xmin_bound + xmax_bound) / 2.0
 
 
-@kernel
+@kernel(_nrt=False)
 def wolfe_begin(ls, t, f, gtd, d_norm, tolerance_change, max_ls):
     """Start a search from step t, with f and g.d at x; returns the first t to evaluate."""
     ls[T], ls[F], ls[GTD], ls[D_NORM] = t, f, gtd, d_norm
@@ -53,7 +53,7 @@ def wolfe_begin(ls, t, f, gtd, d_norm, tolerance_change, max_ls):
     return t
 
 
-@kernel
+@kernel(_nrt=False)
 def wolfe_feed(ls, f_new, gtd_new):
     """Hand over f and g.d at x + t d (t = the last value returned). Returns (more, t): more is True when t
     must be evaluated next; when False, t is the search's answer and ``ls[EVALS]`` its evaluations."""
@@ -72,7 +72,7 @@ def wolfe_feed(ls, f_new, gtd_new):
     return _zoom(ls)
 
 
-@kernel
+@kernel(_nrt=False)
 def _bracket(ls):
     """The top of torch's bracketing loop."""
     t, f, gtd, f_new, gtd_new = ls[T], ls[F], ls[GTD], ls[F_NEW], ls[GTD_NEW]
@@ -100,7 +100,7 @@ def _bracket(ls):
     return _zoom_begin(ls, 2)
 
 
-@kernel
+@kernel(_nrt=False)
 def _zoom_begin(ls, length):
     ls[INSUF] = 0.0
     last = ls[BF1] if length == 2 else ls[BF0]
@@ -111,12 +111,12 @@ def _zoom_begin(ls, length):
     return _zoom(ls)
 
 
-@kernel
+@kernel(_nrt=False)
 def _get(ls, base, pos):
     return ls[base + int(pos)]
 
 
-@kernel
+@kernel(_nrt=False)
 def _zoom(ls):
     """The top of torch's zoom loop (refining the bracket [B0, B1])."""
     if ls[DONE] == 0 and ls[LS_ITER] < ls[MAX_LS]:
@@ -144,7 +144,7 @@ def _zoom(ls):
     return False, _get(ls, B0, ls[LOW])
 
 
-@kernel
+@kernel(_nrt=False)
 def _zoom_update(ls):
     """torch's zoom loop body after its evaluation at t."""
     t, f, gtd, f_new, gtd_new = ls[T], ls[F], ls[GTD], ls[F_NEW], ls[GTD_NEW]

@@ -43,7 +43,7 @@ def _internals(h, count, R, d):
     return {"second_moment": R[..., 1:1 + d], "delta_average": R[..., 1 + d:1 + 2 * d], "step_scale": scale}
 
 
-@kernel
+@kernel(_nrt=False)
 def adadelta_step(h, t, lr, P, S, G, s0, nl):
     rho, eps, weight_decay = h[0], h[1], h[2]
     d = P.shape[0]

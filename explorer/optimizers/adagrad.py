@@ -51,7 +51,7 @@ def _internals(h, count, R, d):
     return {"second_moment": total, "step_scale": scale}
 
 
-@kernel
+@kernel(_nrt=False)
 def adagrad_step(h, t, lr, P, S, G, s0, nl):
     lr_decay, weight_decay, eps = h[0], h[1], h[3]
     clr = S[0, s0:s0 + nl]

@@ -72,7 +72,7 @@ def _internals(h, count, R, d):
     return out
 
 
-@kernel
+@kernel(_nrt=False)
 def adam_coefs(h, t, c):
     beta1, beta2 = h[0], h[1]
     step = float(t)
@@ -80,7 +80,7 @@ def adam_coefs(h, t, c):
     c[1] = (1 - beta2**step) ** half(step)      # bias_correction2_sqrt
 
 
-@kernel
+@kernel(_nrt=False)
 def adam_step(h, c, lr, P, S, G, s0, nl):
     beta1, beta2, eps, weight_decay, amsgrad, decoupled = h[0], h[1], h[2], h[3], h[4] != 0, h[5] != 0
     bias_correction1, bias_correction2_sqrt = c[0], c[1]

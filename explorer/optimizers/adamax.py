@@ -42,12 +42,12 @@ def _internals(h, count, R, d):
     return {"first_moment": R[..., 1:1 + d], "second_moment": u, "step_scale": scale}
 
 
-@kernel
+@kernel(_nrt=False)
 def adamax_coefs(h, t, c):
     c[0] = 1 - h[0] ** float(t)
 
 
-@kernel
+@kernel(_nrt=False)
 def adamax_step(h, c, lr, P, S, G, s0, nl):
     beta1, beta2, eps, weight_decay = h[0], h[1], h[2], h[3]
     bias_correction = c[0]

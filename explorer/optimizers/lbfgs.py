@@ -71,7 +71,7 @@ def _internals(h, count, R, d):
     return {"direction": R[..., HEAD:HEAD + d], "step_scale": np.repeat(R[..., T:T + 1], d, axis=-1)}
 
 
-@kernel
+@kernel(_nrt=False)
 def _offsets(d, capacity):
     """First rows of: direction, prev_flat_grad, ro (capacity), old_dirs (capacity x d), old_stps."""
     direction = HEAD
@@ -82,7 +82,7 @@ def _offsets(d, capacity):
     return direction, prev, ro, dirs, stps
 
 
-@kernel
+@kernel(_nrt=False)
 def lbfgs_dot(a, b):
     """torch.dot of two vectors, summed in index order."""
     total = a[0] * b[0]
@@ -91,7 +91,7 @@ def lbfgs_dot(a, b):
     return total
 
 
-@kernel
+@kernel(_nrt=False)
 def lbfgs_direction(h, lr, S, G, c, q, al):
     """Steps 1–4 for the start in column c of S, its gradient in column q of G; al : scratch (capacity,).
 
@@ -162,7 +162,7 @@ def lbfgs_direction(h, lr, S, G, c, q, al):
     return move, gtd
 
 
-@kernel
+@kernel(_nrt=False)
 def _two_loop(S, G, c, q, d, capacity, al):
     """d = -H g by the L-BFGS two-loop recursion over the start's history (oldest entry first)."""
     o_dir, o_prev, o_ro, o_dirs, o_stps = _offsets(d, capacity)
@@ -190,14 +190,14 @@ def _two_loop(S, G, c, q, d, capacity, al):
             S[o_dir + j, c] = S[o_dir + j, c] + (al[i] - be_i) * S[o_stps + e * d + j, c]
 
 
-@kernel
+@kernel(_nrt=False)
 def lbfgs_trial(P, S, c, t, x):
     """x = theta + t d, the point the line search evaluates for the start in column c."""
     for j in range(P.shape[0]):
         x[j] = P[j, c] + t * S[HEAD + j, c]
 
 
-@kernel
+@kernel(_nrt=False)
 def lbfgs_direction_norm(S, c, d):
     """max |d_j| (nan if any is nan), the line search's d_norm."""
     out = 0.0
@@ -210,7 +210,7 @@ def lbfgs_direction_norm(S, c, d):
     return out
 
 
-@kernel
+@kernel(_nrt=False)
 def lbfgs_move(P, S, c):
     """theta <- theta + t d for a start whose last direction passed the descent test."""
     if S[MOVED, c] != 0:

@@ -36,7 +36,7 @@ def _internals(h, count, R, d):
     return {"first_moment": R[..., 1:1 + d], "step_scale": per_start(count, R[..., :1], d)}
 
 
-@kernel
+@kernel(_nrt=False)
 def lion_step(h, lr, P, S, G, s0, nl):
     beta1, beta2, weight_decay = h[0], h[1], h[2]
     for j in range(P.shape[0]):

@@ -56,7 +56,7 @@ def _internals(h, count, R, d):
     return {"first_moment": R[..., 3:3 + d], "second_moment": v, "step_scale": scale}
 
 
-@kernel
+@kernel(_nrt=False)
 def nadam_coefs(h, t, c):
     beta1, beta2, psi = h[0], h[1], h[4]
     step = float(t)
@@ -65,7 +65,7 @@ def nadam_coefs(h, t, c):
     c[2] = beta1 * (1.0 - 0.5 * (0.96 ** ((step + 1) * psi)))  # mu_{t+1}
 
 
-@kernel
+@kernel(_nrt=False)
 def nadam_step(h, c, lr, P, S, G, s0, nl):
     beta1, beta2, eps, weight_decay, decoupled = h[0], h[1], h[2], h[3], h[5] != 0
     bias_correction2, mu, mu_next = c[0], c[1], c[2]

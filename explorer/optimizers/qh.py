@@ -77,7 +77,7 @@ def _qhadam_internals(h, count, R, d):
     return {"first_moment": R[..., 1:1 + d], "second_moment": R[..., 1 + d:1 + 2 * d], "step_scale": scale}
 
 
-@kernel
+@kernel(_nrt=False)
 def qhm_step(h, lr, P, S, G, s0, nl):
     beta, nu, weight_decay = h[0], h[1], h[2]
     for j in range(P.shape[0]):
@@ -92,7 +92,7 @@ def qhm_step(h, lr, P, S, G, s0, nl):
     store_lr(S, lr, s0, nl)
 
 
-@kernel
+@kernel(_nrt=False)
 def qhadam_coefs(h, t, c):
     beta1, beta2, nu1, nu2 = h[0], h[1], h[2], h[3]
     step = float(t)
@@ -100,7 +100,7 @@ def qhadam_coefs(h, t, c):
     c[1] = nu2 / (1 - beta2**step)
 
 
-@kernel
+@kernel(_nrt=False)
 def qhadam_step(h, c, lr, P, S, G, s0, nl):
     beta1, beta2, nu1, nu2, eps, weight_decay = h[0], h[1], h[2], h[3], h[4], h[5]
     d = P.shape[0]

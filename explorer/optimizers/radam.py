@@ -56,7 +56,7 @@ def _internals(h, count, R, d):
     return {"first_moment": R[..., 3:3 + d], "second_moment": v, "step_scale": scale}
 
 
-@kernel
+@kernel(_nrt=False)
 def radam_coefs(h, t, c):
     """c = (1 - beta1^t, rectification r_t or -1 while rho_t <= 5, sqrt(1 - beta2^t))."""
     beta1, beta2, rho_inf = h[0], h[1], h[5]
@@ -72,7 +72,7 @@ def radam_coefs(h, t, c):
         c[2] = bias_correction2 ** half(step)
 
 
-@kernel
+@kernel(_nrt=False)
 def radam_step(h, c, lr, P, S, G, s0, nl):
     beta1, beta2, eps, weight_decay, decoupled = h[0], h[1], h[2], h[3], h[4] != 0
     bias_correction1, rect, bc2_sqrt = c[0], c[1], c[2]

@@ -52,7 +52,7 @@ def _internals(h, count, R, d):
     return out
 
 
-@kernel
+@kernel(_nrt=False)
 def rmsprop_step(h, t, lr, P, S, G, s0, nl):
     alpha, eps, weight_decay, momentum, centered = h[0], h[1], h[2], h[3], h[4] != 0
     d = P.shape[0]

@@ -48,7 +48,7 @@ def _internals(h, count, R, d):
     return out
 
 
-@kernel
+@kernel(_nrt=False)
 def sgd_step(h, t, lr, P, S, G, s0, nl):
     momentum, dampening, weight_decay, nesterov = h[0], h[1], h[2], h[3] != 0
     for j in range(P.shape[0]):

@@ -97,6 +97,9 @@ class MapLegend(QObject):
         self._frame = None
         model.step_changed.connect(self._on_step)
         self._vb.sigResized.connect(self._on_resized)
+        self._replace = QTimer(self, singleShot=True, interval=60)   # after a pan, zoom or reframe: once
+        self._replace.timeout.connect(self._place)
+        self._vb.sigRangeChanged.connect(lambda *_: self._replace.start())
         self._sized_for = FONT_PT
         contour_view.installEventFilter(self)
         self.refresh()
@@ -155,8 +158,14 @@ class MapLegend(QObject):
         """The widest margin beside the surface's box inside the map, in pixels (0 when the box fills it)."""
         (x0, x1), (y0, _y1) = self._model.projection.x_range, self._model.projection.y_range
         left = self._vb.mapFromScene(self._vb.mapViewToScene(QPointF(x0, y0))).x()
-        right = self._vb.width() - self._vb.mapFromScene(self._vb.mapViewToScene(QPointF(x1, y0))).x()
+        right = self._visible_width() - self._vb.mapFromScene(self._vb.mapViewToScene(QPointF(x1, y0))).x()
         return max(left, right, 0.0) if self._vb.width() > 50 else 0.0
+
+    def _visible_width(self) -> float:
+        """How much of the view box the map widget shows, from its left edge (a plot laid out wider than its
+        widget is cut off on the right)."""
+        shown = self._view.mapToScene(self._view.viewport().rect()).boundingRect()
+        return min(self._vb.width(), self._vb.mapFromScene(shown).boundingRect().right())
 
     def _box_width_px(self) -> float:
         """The width of the surface's box on screen, in pixels."""
@@ -182,7 +191,7 @@ class MapLegend(QObject):
 
     def _font_size(self) -> float:
         """Points for the captions: smaller on a small map (a 1024-pixel window), large in presentation mode."""
-        width = self._vb.width()
+        width = self._visible_width()
         if self._model.session.presentation:
             return float(min(PRESENTATION_FONT_PT, max(12.0, width / 32.0))) if width > 50 else PRESENTATION_FONT_PT
         return float(min(FONT_PT, max(MIN_FONT_PT, width / 40.0))) if width > 50 else FONT_PT
@@ -208,7 +217,7 @@ class MapLegend(QObject):
         rect = self.item.boundingRect()
         top_left = self._vb.mapFromScene(self._vb.mapViewToScene(QPointF(x0, y1)))
         bottom_right = self._vb.mapFromScene(self._vb.mapViewToScene(QPointF(x1, y0)))
-        room_right = self._vb.width() - bottom_right.x()
+        room_right = self._visible_width() - bottom_right.x()
         room_left = top_left.x()
         if max(room_left, room_right) >= rect.width() + 4:     # the locked aspect ratio left room: use it
             self.corner = ("outside", "right" if room_right >= room_left else "left")

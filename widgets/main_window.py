@@ -91,6 +91,8 @@ class MainWindow(QMainWindow):
         self._create_status_bar()
         self._create_keyboard()
         model.session.events.presentation.connect(self._apply_presentation)
+        if model.parameters and model.dataspec is None:
+            self.parameters_dock.raise_()      # a lesson taught with sliders opens on them
         self._read_settings()
 
     # ------------------------------------------------------------------ construction
@@ -219,7 +221,7 @@ class MainWindow(QMainWindow):
         self.lesson_dock = self._dock("Lesson", "lesson", self.lesson_card)
         self.maths_dock = self._dock("Maths: f, ∇f, Hessian", "maths", self.math_view)
         self.runs_dock = self._dock("Runs", "runs", self.run_panel)
-        self.parameters_dock = self._dock("Sliders", "parameters", self.parameter_sliders)
+        self.parameters_dock = self._dock("Sliders", "parameters", self.parameter_sliders, scroll=True)
         self.basins_dock = self._dock("Basins", "basins", self.basin_view)
         self.loss_dock = self._dock("Loss", "loss", self.loss_plot)
         self.table_dock = self._dock("Numbers", "numbers", self.run_table)

@@ -30,6 +30,7 @@ def _spin(decimals: int = 4) -> QDoubleSpinBox:
     box.setDecimals(decimals)
     box.setKeyboardTracking(False)    # apply a typed number on Enter/focus-out, not per keystroke
     box.setButtonSymbols(QDoubleSpinBox.ButtonSymbols.NoButtons)
+    box.setMinimumWidth(58)      # not the width of "-1000000000.0000": the panel must fit a narrow column
     return box
 
 
@@ -42,7 +43,7 @@ class _Row:
         self.value = _spin(6)
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setRange(0, SLIDER_STEPS)
-        self.slider.setMinimumWidth(160)
+        self.slider.setMinimumWidth(90)
         self.low.setToolTip(f"lowest value of {name} on the slider")
         self.high.setToolTip(f"highest value of {name} on the slider")
 

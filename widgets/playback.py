@@ -107,17 +107,20 @@ class PlaybackBar(QWidget):
         self.scrub = QSlider(Qt.Orientation.Horizontal)
         self.scrub.setAccessibleName("current step")
         self.scrub.setPageStep(10)
-        self.scrub.setMinimumWidth(160)     # a usable scrubber at 1024 px wide, never a stub
+        self.scrub.setMinimumWidth(150)     # a usable scrubber at 1024 px wide, never a stub
         self.scrub.valueChanged.connect(model.set_step)
         self.step_label = QLabel()
         self.step_label.setToolTip("the step shown / the last step")
-        self.step_label.setMinimumWidth(self.step_label.fontMetrics().horizontalAdvance("00000 / 00000"))
+        # a fixed size: the text changes every frame of playback, and a label whose size hint may change asks the
+        # whole window to lay itself out again (and repaint every dock) each time
+        self.step_label.setFixedSize(self.step_label.fontMetrics().horizontalAdvance("000000 / 000000"),
+                                     self.step_label.sizeHint().height())
 
         self.speed = QSlider(Qt.Orientation.Horizontal)
         self.speed.setRange(0, _SPEED_TICKS)
         self.speed.setAccessibleName("speed in steps per second")
         self.speed.setToolTip("playback speed")
-        self.speed.setMinimumWidth(70)
+        self.speed.setMinimumWidth(56)
         self.speed.setMaximumWidth(160)
         self.speed.valueChanged.connect(self._show_speed)
         self.speed_label = QLabel()

@@ -174,7 +174,7 @@ def main() -> None:
         theirs_t = torch_side[0][key]
         ratio = theirs_t / mine[key]
         verdict = "met" if ratio >= target else "NOT met"
-        print(f"{label:<72}{mine[key] * 1e3:>8.1f}ms{theirs_t * 1e3:>8.0f}ms{ratio:>8.0f}x{target:>7.0f}x  {verdict}")
+        print(f"{label:<72}{mine[key] * 1e3:>8.1f}ms{theirs_t * 1e3:>8.0f}ms{ratio:>8.1f}x{target:>7.0f}x  {verdict}")
     frame = 1000 / 60
     print(f"drag set within one 60 Hz frame ({frame:.1f} ms): {'yes' if mine['drag'] * 1e3 <= frame else 'NO'} "
           f"({mine['drag'] * 1e3:.1f} ms)")

@@ -63,34 +63,41 @@ def _load_lanes(regs, P, b0, nl):
 def _rules(F, GF, P, b0, nl, total, gn2, flag, tol2, centre, reach, box):
     """The stopping rules for a block, vectorised: flag[q] = 2 (diverged) | 1 (converged); returns their OR.
 
-    Diverged: f + sum(g) (+ sum(p) without a box) is not finite (so f, g or p is inf or nan, or the sum
-    overflows), or a coordinate is farther than reach from the centre. Converged: |g|^2 <= tol2.
+    Diverged: f + g_0 + ... (+ p_0 + ... without a box), summed in that order, is not finite (so f, g or p
+    is inf or nan, or the sum overflows), or a coordinate is farther than reach from the centre.
+    Converged: g_0^2 + g_1^2 + ... <= tol2.
     """
+    g0 = GF[0]
     for q in range(nl):
-        total[q] = F[q]
-        gn2[q] = 0.0
-    for j in range(GF.shape[0]):
+        total[q] = F[q] + g0[q]
+        gn2[q] = g0[q] * g0[q]
+    for j in range(1, GF.shape[0]):
         g = GF[j]
         for q in range(nl):
             total[q] += g[q]
             gn2[q] += g[q] * g[q]
     if not box:
         for j in range(P.shape[0]):
+            p = P[j, b0:b0 + nl]
             for q in range(nl):
-                total[q] += P[j, b0 + q]
+                total[q] += p[q]
+    any_stop = 0
     for q in range(nl):
         t = total[q]
-        flag[q] = (t - t != 0.0) * 2 + (gn2[q] <= tol2)
+        f = 2 if t - t != 0.0 else 0
+        if gn2[q] <= tol2:
+            f |= 1
+        flag[q] = f
+        any_stop |= f
     if box:
         for j in range(P.shape[0]):
             c, r = centre[j], reach[j]
+            p = P[j, b0:b0 + nl]
             for q in range(nl):
-                dist = P[j, b0 + q] - c if c != 0 else P[j, b0 + q]
+                dist = p[q] - c if c != 0 else p[q]
                 if not abs(dist) <= r:  # also for nan
                     flag[q] |= 2
-    any_stop = 0
-    for q in range(nl):
-        any_stop |= flag[q]
+                    any_stop |= 2
     return any_stop
 
 

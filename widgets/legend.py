@@ -133,7 +133,7 @@ class MapLegend(QObject):
         side = self._side_room_px()
         if side > 160:            # room beside the box: make the legend fit there (smaller type, then elision)
             widest = max((QFontMetricsF(_font(size)).horizontalAdvance(c) for _c, c in self.entries), default=0)
-            while size > (11.0 if big else MIN_FONT_PT) and widest + 70 > side:
+            while size > (12.0 if big else 10.0) and widest + 70 > side:   # not smaller: a projector
                 size -= 0.5
                 widest = max(QFontMetricsF(_font(size)).horizontalAdvance(c) for _c, c in self.entries)
             self.item.setLabelTextSize(f"{size}pt")
@@ -142,8 +142,12 @@ class MapLegend(QObject):
         if heading:
             self.item.addItem(pg.PlotDataItem(pen=None), heading)     # no sample: the heading row
         for color, caption in self.entries:
-            if room > 80 and metrics.horizontalAdvance(caption) > room:   # a long label: keep both ends
-                caption = metrics.elidedText(caption, Qt.TextElideMode.ElideMiddle, room)
+            if room > 80 and metrics.horizontalAdvance(caption) > room:   # a long label: shorten the label,
+                label, sep, rest = caption.partition(" · ")                  # keep what follows it (the lr)
+                tail = sep + rest
+                keep = room - metrics.horizontalAdvance(tail)
+                caption = (metrics.elidedText(label, Qt.TextElideMode.ElideRight, keep) + tail if keep > 40
+                           else metrics.elidedText(caption, Qt.TextElideMode.ElideMiddle, room))
             sample = pg.PlotDataItem([0, 1], [0, 0], pen=pg.mkPen(qcolor(color), width=width), symbol="o",
                                      symbolSize=13 if big else 10, symbolBrush=qcolor(color),
                                      symbolPen=pg.mkPen(OUTLINE, width=1.5))

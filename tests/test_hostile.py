@@ -64,7 +64,10 @@ _MEASURED = ("import os, resource, runpy, sys\n"
              "sys.argv = ['main.py'] + sys.argv[1:]\n"
              "try:\n    runpy.run_path(os.environ['GDE_MAIN'], run_name='__main__'); code = 0\n"
              "except SystemExit as e:\n    code = e.code\n"
-             "peak = max(resource.getrusage(w).ru_maxrss for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))\n"
+             # VmHWM, not RUSAGE_SELF: Linux carries ru_maxrss across exec, so a process started by a big pytest
+             # would report pytest's peak as its own
+             "own = int(next(l for l in open('/proc/self/status') if l.startswith('VmHWM')).split()[1])\n"
+             "peak = max(own, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
              "open(os.environ['GDE_PEAK'], 'w').write(str(peak))\n"
              "sys.exit(code)\n")
 
@@ -306,3 +309,33 @@ def test_view_values_are_validated_at_load(view, field, words):
         loads_preset(text + f"[view]\n{view}\n")
     assert caught.value.field == field, caught.value
     assert words in caught.value.problem
+
+
+# --------------------------------------------------------------------------------------------- the window
+_WINDOW = pytest.mark.skipif(
+    not (__import__("os").environ.get("DISPLAY") and __import__("importlib").util.find_spec("PySide6")),
+    reason="render and the window need Qt and an X server (the core-only CI job has neither; the full job runs these)")
+
+
+@_WINDOW
+@pytest.mark.parametrize("text,extra", [
+    (UNBOUNDED[0][0], ""),                                   # class 1: unbounded symbolic work
+    ("max(x, sqrt(-1))", ""),                                # class 2: an exception sympy raises
+    ("x^2 + y^2", "tolerance = 1e300\n"),                    # class 3: a value that would crash later
+    ("x^2 + y^2", "[view]\nstep = \"abc\"\n"),               # class 3: the view
+])
+def test_render_and_the_window_opening_a_hostile_file_end_with_one_line_and_exit_2(text, extra, tmp_path):
+    lesson = tmp_path / "hostile.toml"
+    body = _preset_text(text)
+    if extra.startswith("["):
+        body += extra
+    else:
+        body = body.replace("steps = 10\n", "steps = 10\n" + extra)
+    lesson.write_text(body)
+    for args in (("render", str(lesson), "--png", str(tmp_path / "out.png")), (str(lesson),)):
+        done, seconds, peak_mb = _cli(*args)
+        assert done.returncode == 2, done.stdout + done.stderr
+        assert seconds < 10.0 and peak_mb < 1024
+        assert "Traceback" not in done.stderr and "Warning" not in done.stderr
+        assert len(done.stderr.strip().splitlines()) == 1 and "hostile.toml" in done.stderr, done.stderr
+        assert not (tmp_path / "out.png").exists()

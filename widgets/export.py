@@ -252,12 +252,14 @@ def export_png(widget: QWidget, path: str | os.PathLike) -> Path:
 
 
 def export_trajectories_csv(model, path: str | os.PathLike) -> int:
-    """Every step of every computed run, with :data:`explorer.cli.CSV_HEADER`; returns the runs written."""
+    """Every step of every computed run, with the columns ``simulate --csv`` writes for the same comparison
+    (:func:`explorer.cli.csv_header`: one per variable, named after it; ``batch_loss`` when it has data);
+    returns the runs written."""
     from explorer.cli import write_trajectories_csv
 
     wait_for_trajectories(model)
     trajectories = [t for t in model.trajectories if t is not None]
-    write_trajectories_csv(trajectories, path)
+    write_trajectories_csv(trajectories, path, tuple(model.variables), model.data is not None)
     return len(trajectories)
 
 

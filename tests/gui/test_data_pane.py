@@ -405,3 +405,38 @@ def test_a_comparison_without_data_has_no_data_tab_and_data_a_formula_does_not_u
     assert window.model.dataspec is None and window.model.data is None and not window.data_dock.isVisible()
     window.document.undo_action.trigger()
     assert window.model.dataspec is not None and window.data_dock.isVisible()
+
+
+def test_file_export_trajectories_csv_writes_what_simulate_writes(open_lesson, tmp_path):
+    """File ▸ Export ▸ Trajectories as CSV… on a data lesson: columns named after its variables (w, b) with
+    batch_loss, and the same rows as ``main.py simulate LESSON --csv`` (it wrote x, y and no batch loss)."""
+    import csv
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    window = open_lesson("batch-size")
+    out = tmp_path / "window.csv"
+    window.exporter._save_path_dialog = lambda *a: str(out)
+    action = window.exporter.actions["Trajectories as CSV"]
+    assert action in window.document.export_menu.actions()
+    action.trigger()
+    settle(window)
+    expected = tmp_path / "simulate.csv"
+    done = subprocess.run([sys.executable, str(Path(__file__).resolve().parents[2] / "main.py"), "simulate",
+                           "batch-size", "--csv", str(expected)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    with open(out, newline="") as fh:
+        got = list(csv.reader(fh))
+    with open(expected, newline="") as fh:
+        want = list(csv.reader(fh))
+    variables = window.model.variables
+    assert got[0] == ["run", "label", "optimizer", "step", *variables, "loss",
+                      *(f"grad_{v}" for v in variables), "batch_loss"]
+    assert got[0] == want[0] and len(got) == len(want)
+    assert [r[:4] for r in got] == [r[:4] for r in want]
+
+    def numbers(rows):   # an empty cell: no batch at that step (the start)
+        return np.array([[float(v) if v else np.nan for v in r[4:]] for r in rows[1:]])
+
+    assert np.allclose(numbers(got), numbers(want), rtol=1e-9, atol=1e-12, equal_nan=True)

@@ -60,6 +60,50 @@ class _quiet:
         return None
 
 
+def clip_polyline(points: np.ndarray, lo, hi) -> tuple[np.ndarray, np.ndarray]:
+    """The parts of a path (n, 2) inside the box [lo, hi] (each (2,)): (polyline (m, 2) with nan rows where it
+    leaves the box, upto (n,)) so that ``polyline[:upto[k]]`` is the path up to point k. Each segment is cut to
+    the box (Liang & Barsky, "A new concept and method for line clipping", ACM TOG 3(1), 1984).
+
+    Qt strokes a segment that runs far outside the view (a diverged racer, a path projected onto a small
+    slice) with its whole length, which can take tens of milliseconds a frame; cut first, only what shows
+    is drawn. A path that stays in the box comes back as it is."""
+    p = np.asarray(points, dtype=float)
+    n = len(p)
+    lo, hi = np.asarray(lo, dtype=float), np.asarray(hi, dtype=float)
+    with np.errstate(invalid="ignore"):
+        inside = np.all((p >= lo) & (p <= hi), axis=1)
+    if inside.all() or n < 2:
+        return p, np.arange(1, n + 1)
+    a, d = p[:-1], p[1:] - p[:-1]
+    t0, t1 = np.zeros(n - 1), np.ones(n - 1)
+    ok = np.all(np.isfinite(a), axis=1) & np.all(np.isfinite(d), axis=1)
+    with np.errstate(all="ignore"):
+        for axis in range(2):
+            for q_lo, sign in ((a[:, axis] - lo[axis], -1.0), (hi[axis] - a[:, axis], 1.0)):
+                step = sign * d[:, axis]
+                ratio = q_lo / step
+                t0 = np.where(step < 0, np.maximum(t0, ratio), t0)
+                t1 = np.where(step > 0, np.minimum(t1, ratio), t1)
+                ok &= ~((step == 0) & (q_lo < 0))
+    ok &= t0 <= t1
+    start, end = a + t0[:, None] * d, a + t1[:, None] * d
+    # a segment that carries on from the previous one (it starts where that one ended, inside) adds one point;
+    # any other adds a break (nan), its start and its end
+    carry = ok & (t0 == 0)
+    carry[1:] &= ok[:-1] & (t1[:-1] == 1)
+    carry[0] = False
+    count = np.where(ok, np.where(carry, 1, 3), 0)
+    out = np.full((int(count.sum()), 2), np.nan)
+    first = np.cumsum(count) - count
+    fresh = ok & ~carry
+    out[first[fresh] + 1] = start[fresh]
+    out[first[fresh] + 2] = end[fresh]
+    out[first[carry]] = end[carry]
+    upto = np.concatenate([[0], np.cumsum(count)])
+    return out, upto
+
+
 def _nice_round(value: float, span: float) -> float:
     """Round a clicked coordinate to ~1/200 of the visible span (starts read -1.25, not -1.2487)."""
     step = 10.0 ** math.floor(math.log10(span / 200.0))
@@ -145,6 +189,7 @@ class ContourView(pg.PlotWidget):
         super().__init__(parent)
         self._model = model
         self._points: list[np.ndarray | None] = []   # per run: (k + 1, 2) finite-or-nan path, or None
+        self._drawn_paths: list[tuple | None] = []   # per run: the part of it in view (clip_polyline)
         self._paths: list[pg.PlotCurveItem] = []
         self.levels = np.empty(0)          # iso-line levels in f units (ascending)
         self.level_kind = "linear"         # "linear" | "log", the spacing in use
@@ -398,6 +443,7 @@ class ContourView(pg.PlotWidget):
             plot.addItem(arrow)
             self._exits.append(arrow)
         self._points = [None] * len(self._model.runs)
+        self._drawn_paths: list[tuple | None] = [None] * len(self._model.runs)   # (polyline, upto) per run
         self._last_inside: list[np.ndarray | None] = [None] * len(self._model.runs)
         for i in range(len(self._model.runs)):
             self._style_run(i)
@@ -417,13 +463,15 @@ class ContourView(pg.PlotWidget):
         proj = self._model.projection
         pts = proj.path(i)      # the path on the map: (x, y), a slice's plane coordinates, or (x, f(x))
         if pts is None:
-            self._points[i] = None
+            self._points[i] = self._drawn_paths[i] = None
             return
         (x0, x1), (y0, y1) = proj.x_range, proj.y_range
         # a diverged run can end at 1e300 or inf: keep it finite and near the view so Qt can draw it
         box = 100.0 * max(x1 - x0, y1 - y0)
         pts = np.where(np.isfinite(pts), np.clip(pts, -box, box), np.nan)
         self._points[i] = pts
+        margin = 0.5 * np.array([x1 - x0, y1 - y0])     # beyond the box (clipped there anyway): lines stay whole
+        self._drawn_paths[i] = clip_polyline(pts, np.array([x0, y0]) - margin, np.array([x1, y1]) + margin)
         # for each point, the index of the last point at or before it inside the surface's box (-1: none)
         with np.errstate(invalid="ignore"):
             inside = (pts[:, 0] >= x0) & (pts[:, 0] <= x1) & (pts[:, 1] >= y0) & (pts[:, 1] <= y1)
@@ -474,7 +522,8 @@ class ContourView(pg.PlotWidget):
                 self._paths[i].setData([], [])
                 continue
             k = min(step, len(pts) - 1)
-            self._paths[i].setData(pts[: k + 1, 0], pts[: k + 1, 1])
+            line, upto = self._drawn_paths[i]
+            self._paths[i].setData(line[: upto[k], 0], line[: upto[k], 1])
             if np.all(np.isfinite(pts[k])):
                 racer_xy.append(pts[k])
                 brushes.append(pg.mkBrush(qcolor(model.color_of(i))))

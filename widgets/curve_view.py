@@ -89,9 +89,10 @@ class CurveLayer(QObject):
     def _draw_curve(self) -> None:
         proj = self._model.projection
         if not self.active or proj.curve is None:
-            self.curve.setVisible(False)
-            self.fill.setVisible(False)
-            self.fill.clear()
+            if self.curve.isVisible() or self.fill.isVisible():
+                self.curve.setVisible(False)
+                self.fill.setVisible(False)
+                self.fill.clear()
             return
         xs, fs = proj.curve
         (x0, x1), (y0, y1) = proj.x_range, proj.y_range
@@ -144,7 +145,8 @@ class CurveLayer(QObject):
         self.tangent = self.move = None
         if not self.active:
             for item in (*self.tangents, *self.steps, self.drop, self.caption):
-                item.setVisible(False)
+                if item.isVisible():
+                    item.setVisible(False)
             self.caption_text = ""
             return
         x0, x1 = proj.x_range

@@ -34,6 +34,7 @@ LIFT = 0.04         # paths float this far above the surface (scene units)
 BALL_RADIUS = 0.2
 PATH_WIDTH = 3.0
 MAX_PATH_VERTICES = 6000   # per run; longer runs are draped with fewer sub-points per step
+MESH_MS = 100              # a slice moving with playback is meshed again at most this often
 
 # Lighting kept gentle so the colour map still reads: ambient 0.55 plus a head-light diffuse term
 # (pyqtgraph's "shaded" program, with less contrast).
@@ -158,6 +159,9 @@ class SurfaceView(gl.GLViewWidget):
         self.legend = SurfaceLegend(model, self)
 
         self._dense: list[tuple | None] = []            # per run: (trajectory, d-space sub-points, f, stride)
+        from widgets.throttle import Throttle
+
+        self._remesh = Throttle(lambda: self._on_surface_changed(redrape=False), MESH_MS, self)
         # what to draw (the surface, a slice of it; nothing for one variable) comes from the model's projection
         self._bindings = Bindings(((model.projection.changed, self._on_projection),
                                    (model.runs_changed, self._rebuild_runs),
@@ -210,8 +214,14 @@ class SurfaceView(gl.GLViewWidget):
         super().changeEvent(event)
 
     def _on_projection(self, frame: bool = True, paths: bool = True) -> None:
-        """The surface drawn or where the paths fall on it changed (:class:`explorer.projection.Projection`)."""
-        if frame:
+        """The surface drawn or where the paths fall on it changed (:class:`explorer.projection.Projection`).
+
+        A slice that only moves with playback (same directions: the paths stay where they are) is meshed again
+        at most every :data:`MESH_MS` — a new mesh costs a frame of the map's time — and once more when it stops.
+        """
+        if frame and not paths and self._model.projection.kind == "slice" and self.height_scale is not None:
+            self._remesh()
+        elif frame:
             self._on_surface_changed(redrape=paths)
         elif paths:
             self._on_trajectories_changed(None)

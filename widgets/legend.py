@@ -263,6 +263,8 @@ class MapLegend(QObject):
         inset = 6
         x = at.x() + inset if corner[0] == 0 else at.x() - rect.width() - inset
         y = at.y() + inset if corner[1] == 0 else at.y() - rect.height() - inset
+        # never past what the widget shows (the box can reach beyond a plot laid out wider than its widget)
+        x = min(x, self._visible_width() - rect.width() - inset)
         self.item.setPos(max(x, 0), max(y, 0))
 
     def texts(self) -> list[str]:

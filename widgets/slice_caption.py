@@ -99,6 +99,7 @@ class SliceCaption(QObject):
                                    (model.run_changed, self._throttled), (model.runs_changed, self._throttled),
                                    (model.session.changed, self._throttled)))
         self._plot.getViewBox().sigResized.connect(self._throttled)
+        contour_view.destroyed.connect(self._bindings.disconnect)
         self.refresh()
 
     def disconnect_model(self) -> None:
@@ -109,16 +110,21 @@ class SliceCaption(QObject):
         self.text = "\n".join("".join(text for text, _color in line) for line in self.lines)
         label = self._plot.titleLabel
         if not self.lines:
+            self._shown = None
             if label.isVisible():
                 self._plot.setTitle(None)
             self._view.setToolTip("")
+            return
+        vb = self._plot.getViewBox()
+        if vb is None:              # the map is gone (closed) and this is a late timer
             return
         big = self._model.session.presentation
         size = PRESENTATION_PT if big else CAPTION_PT
         font = QFont()
         font.setPointSizeF(size)
         metrics = QFontMetricsF(font)
-        width = max(self._plot.getViewBox().width() + self._plot.getAxis("left").width() - 8, 200.0)
+        # the plot can be laid out wider than the widget shows (1:1 aspect, legend room): cut at what shows
+        width = max(min(vb.width() + self._plot.getAxis("left").width(), self._view.width()) - 16, 200.0)
         ink = self._view.palette().color(QPalette.ColorRole.WindowText).name()
         rows = []
         for line in self.lines[: self.MAX_LINES]:
@@ -131,10 +137,13 @@ class SliceCaption(QObject):
                     break
             rows.append(row)
         height = int(len(rows) * metrics.lineSpacing() + 8)
-        label.setText("<br>".join(rows), justify="left", size=f"{size}pt")
-        label.setMaximumHeight(height)
-        self._plot.layout.setRowFixedHeight(0, height)
-        label.setVisible(True)
+        shown = ("<br>".join(rows), size, height)
+        if shown != getattr(self, "_shown", None) or not label.isVisible():   # re-laying out costs a frame
+            self._shown = shown
+            label.setText(shown[0], justify="left", size=f"{size}pt")
+            label.setMaximumHeight(height)
+            self._plot.layout.setRowFixedHeight(0, height)
+            label.setVisible(True)
         self._view.setToolTip(self.text)
 
 
@@ -148,7 +157,7 @@ class SurfaceCaption(QLabel):
         self.setWordWrap(True)
         self.setTextFormat(Qt.TextFormat.PlainText)
         self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
-        self._throttled = Throttle(self.refresh, 100, self)
+        self._throttled = Throttle(self.refresh, 250, self)
         self._bindings = Bindings(((model.projection.changed, self._throttled),
                                    (model.session.changed, self.refresh)))
         surface_view.installEventFilter(self)
@@ -179,6 +188,8 @@ class SurfaceCaption(QLabel):
             self._style = style
             self.setStyleSheet(style)
             self.setFixedWidth(max(parent.width() - 16, 120))
+        if self.text() == proj.plane.description and self.isVisible():
+            return
         self.setText(proj.plane.description)
         self.adjustSize()
         self.move(8, max(parent.height() - self.height() - 8, 0))

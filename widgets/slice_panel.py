@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import html
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup
 from PySide6.QtWidgets import QComboBox, QFormLayout, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
@@ -27,6 +27,7 @@ from explorer.slicing import MAX_SEED, SliceSpec, format_point
 
 METHODS = (("coordinates", "Two variables"), ("pca", "PCA of the racers' paths"),
            ("eigen", "Hessian eigenvectors (most, least curved)"), ("random", "Two random directions"))
+DETAILS_MS = 250          # the description follows a slice moving with playback at most this often
 KIND_WORDS = {"minimum": "minimum", "maximum": "maximum", "saddle": "saddle", "degenerate": "degenerate point"}
 
 
@@ -60,6 +61,11 @@ class SlicePanel(QWidget):
             self.method.addItem(text, key)
         self.method.setAccessibleName("slice directions")
         self.across, self.up = QComboBox(), QComboBox()
+        # the side column is ~340 px at 1280: combos sized for their longest entry would widen the panel past
+        # it, and the wrapped texts would be cut off at the column's edge
+        for combo, letters in ((self.method, 16), (self.across, 4), (self.up, 4)):
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(letters)
         self.across.setAccessibleName("variable across")
         self.up.setAccessibleName("variable up")
         self.pair = QWidget()
@@ -74,7 +80,7 @@ class SlicePanel(QWidget):
         self.anchor = QComboBox()
         self.anchor.setAccessibleName("slice through")
         self.anchor.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.anchor.setMinimumContentsLength(16)
+        self.anchor.setMinimumContentsLength(12)
         self.details = QLabel()
         self.details.setWordWrap(True)
         self.details.setTextFormat(Qt.TextFormat.RichText)
@@ -92,6 +98,8 @@ class SlicePanel(QWidget):
         layout.addWidget(self.details)
         layout.addStretch(1)
 
+        self._details_timer = QTimer(self, singleShot=True, interval=DETAILS_MS)
+        self._details_timer.timeout.connect(self._show_details)
         self.method.currentIndexChanged.connect(self._on_method)
         self.across.currentIndexChanged.connect(self._on_variables)
         self.up.currentIndexChanged.connect(self._on_variables)
@@ -100,11 +108,16 @@ class SlicePanel(QWidget):
         self._bindings = Bindings(((model.view.events.slice, self._sync), (model.surface_changed, self._sync),
                                    (model.runs_changed, self._sync), (model.run_changed, self._sync_anchors),
                                    (model.analysis.critical_changed, self._sync),
-                                   (model.projection.changed, self._show_details)))
+                                   (model.projection.changed, self._details_soon)))
         self._sync()
 
     def disconnect_model(self) -> None:
         self._bindings.disconnect()
+
+    def _details_soon(self, *_args) -> None:
+        # the slice moves with playback: its text (the anchor's numbers) need not be laid out every frame
+        if not self._details_timer.isActive():
+            self._details_timer.start()
 
     # ------------------------------------------------------------------ model -> widgets
     def _sync(self, *_args) -> None:

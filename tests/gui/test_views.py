@@ -212,3 +212,20 @@ def test_unparsable_latex_falls_back_to_plain_text(qapp):
                         fallback="Piecewise((x, x > 0), (y, True))")
     assert not ok
     assert image.width() > 50 and image.height() > 5
+
+
+def test_paths_are_cut_to_the_view_where_they_leave_it_and_come_back():
+    from widgets.contour_view import clip_polyline
+
+    inside = np.array([[0.0, 0.0], [0.5, 0.2], [-0.3, 0.9]])
+    line, upto = clip_polyline(inside, np.array([-1.0, -1.0]), np.array([1.0, 1.0]))
+    assert np.array_equal(line, inside) and list(upto) == [1, 2, 3]
+    # out through x = 1 at (1, 0), back in through y = 1 ... the segment (2, 0) -> (0.5, 0.5) enters at x = 1
+    path = np.array([[0.0, 0.0], [2.0, 0.0], [0.5, 0.5], [0.5, -0.5]])
+    line, upto = clip_polyline(path, np.array([-1.0, -1.0]), np.array([1.0, 1.0]))
+    assert np.allclose(line[: upto[1]], [[np.nan, np.nan], [0.0, 0.0], [1.0, 0.0]], equal_nan=True)
+    entered = line[upto[1]: upto[2]]
+    assert np.isnan(entered[0]).all() and np.allclose(entered[1:], [[1.0, 1 / 3], [0.5, 0.5]])
+    assert np.allclose(line[upto[2]: upto[3]], [[0.5, -0.5]])     # carries on inside: one more point
+    finite = line[np.isfinite(line).all(axis=1)]
+    assert np.all(np.abs(finite) <= 1.0 + 1e-12)

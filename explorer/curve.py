@@ -18,6 +18,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from explorer.summary import for_people
+
+
+def _equals(value: float) -> str:
+    """"= 6", or "≈ 0" for round-off (not "= ≈ 0")."""
+    text = for_people(value)
+    return text if text.startswith("≈") else "= " + text
+
 __all__ = ["sample_curve", "Tangent", "tangent_line", "StepMove", "step_move"]
 
 MAX_CURVE_POINTS = 100_000
@@ -68,7 +76,7 @@ def tangent_line(surface, x: float, half_width: float) -> Tangent:
         xs = float(x) + np.array([-1.0, 1.0]) * float(half_width)
         ys = f0 + slope * (xs - float(x))
     name = surface.variable_names[0]
-    return Tangent(float(x), f0, slope, curv, xs, ys, f"slope f′({name} = {x:.4g}) = {slope:.4g}")
+    return Tangent(float(x), f0, slope, curv, xs, ys, f"slope f′({name} = {for_people(x)}) {_equals(slope)}")
 
 
 @dataclass(frozen=True)
@@ -109,9 +117,9 @@ def step_move(trajectory, step: int, variable: str = "x") -> StepMove:
     dx = x1 - x0
     predicted = -lr * slope
     gradient_step = bool(np.isfinite(predicted) and abs(dx - predicted) <= 1e-9 * max(abs(dx), abs(x0), 1e-300))
-    text = f"{variable}: {x0:.4g} → {x1:.4g}, Δ{variable} = {dx:.4g}"
+    text = f"{variable}: {for_people(x0)} → {for_people(x1)}, Δ{variable} = {for_people(dx)}"
     if gradient_step:
-        text += f" = −lr·f′({variable}) = −{lr:.4g} × {slope:.4g}"
+        text += f" = −lr·f′({variable}) = −{for_people(lr)} × {for_people(slope)}"
     else:
-        text += f"; f′({variable}) = {slope:.4g}"
+        text += f"; f′({variable}) {_equals(slope)}"
     return StepMove(k, x0, x1, f0, f1, slope, dx, lr, gradient_step, text.replace("-", "−"))

@@ -78,3 +78,9 @@ def test_a_step_is_a_move_along_x_of_minus_lr_times_the_slope():
     assert step_move(heavy, 0).gradient_step       # the first momentum step is a plain gradient step
     with pytest.raises(ValueError, match="step must be from 0 to 9"):
         step_move(gd, 10)
+
+
+def test_tangent_and_step_texts_are_numbers_for_people():
+    s = compile_surface("(x - 1)^2 + 2", variables=("x",))
+    assert tangent_line(s, 1.0 + 1e-12, 1.0).text == "slope f′(x = 1) ≈ 0"          # not 2e-12
+    assert tangent_line(s, 1.0 + 4.553e-9, 1.0).text == "slope f′(x = 1) = 9.106 × 10⁻⁹"   # not 9.106e-09

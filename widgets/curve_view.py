@@ -237,8 +237,22 @@ class CurveLayer(QObject):
         self._place_caption()
 
     def _place_caption(self, *_args) -> None:
+        """Top centre; on a narrow map, in the top corner away from the legend (it covered the legend at 1024)."""
+        from widgets.legend import MapLegend
+
         rect = self._vb.boundingRect()
-        self.caption.setPos(rect.width() / 2, 8)
+        legend = next((c for c in self._view.findChildren(MapLegend)), None)
+        room = (rect.width() - self.caption.boundingRect().width()) / 2
+        if legend is None or not legend.item.isVisible() or legend.corner[0] == "outside" \
+                or room >= legend.item.boundingRect().width() + 16:
+            self.caption.setAnchor((0.5, 0.0))
+            self.caption.setPos(rect.width() / 2, 8)
+        elif legend.corner[0] == 0:
+            self.caption.setAnchor((1.0, 0.0))
+            self.caption.setPos(rect.width() - 8, 8)
+        else:
+            self.caption.setAnchor((0.0, 0.0))
+            self.caption.setPos(8, 8)
 
     def _pixel(self) -> np.ndarray:
         size = self._vb.viewPixelSize()

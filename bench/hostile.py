@@ -22,7 +22,9 @@ from tests.test_hostile import ESCAPES, MESSAGES, NESTED, UNBOUNDED, _preset_tex
 WRAP = ("import resource, runpy, sys; sys.argv = ['main.py'] + sys.argv[1:]\n"
         "try:\n    runpy.run_path({main!r}, run_name='__main__')\nexcept SystemExit as e:\n    code = e.code\n"
         "else:\n    code = 0\n"
-        "me, kids = (resource.getrusage(w).ru_maxrss for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))\n"
+        # VmHWM for the process itself: Linux carries ru_maxrss across exec (it would report its parent's peak)
+        "me = int(next(l for l in open('/proc/self/status') if l.startswith('VmHWM')).split()[1])\n"
+        "kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
         "print('PEAK_KB', max(me, kids), file=sys.stderr)\nsys.exit(code)\n")
 
 

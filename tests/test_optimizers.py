@@ -260,3 +260,40 @@ def test_noise_is_reproducible_by_seed():
 def test_noise_rejects_negative_std():
     with pytest.raises(ValueError, match="noise std must be >= 0"):
         GradientNoise(-1.0, seed=0)
+
+
+@pytest.mark.parametrize("d", [1, 2, 3, 10])
+def test_newton_step_matches_a_lapack_eigendecomposition(d):
+    # The compiled Jacobi eigen-decomposition against numpy.linalg.eigh, for many starts at once, with
+    # Hessians of very different scales (some below the damping) and an indefinite one in every start.
+    rng = np.random.default_rng(d)
+    n = 64
+    M = rng.normal(size=(n, d, d))
+    hessians = (M + M.transpose(0, 2, 1)) / 2
+    hessians[:8] *= 1e-6
+    hessians[8:16] *= 1e5
+    g, x = rng.normal(size=(n, d)), rng.normal(size=(n, d))
+
+    class Oracle:
+        hessian = staticmethod(lambda P: hessians)
+
+    opt = make_optimizer("newton", lr=0.5, damping=1e-3)
+    new, state = opt.update(g, opt.init(x), x, oracle=Oracle)
+    w, V = np.linalg.eigh(hessians)
+    step = np.einsum("nij,nj->ni", V, np.einsum("nji,nj->ni", V, g) / np.maximum(np.abs(w), 1e-3))
+    np.testing.assert_allclose(new, x - 0.5 * step, rtol=1e-11, atol=1e-11 * np.abs(step).max())
+    np.testing.assert_allclose(opt.internals(state)["curvature"], w, rtol=0,
+                               atol=1e-14 * np.abs(w).max(axis=1, keepdims=True).max())
+
+
+def test_newton_step_is_nan_where_the_hessian_is_not_finite():
+    hessians = np.array([[[np.inf, 0.0], [0.0, 1.0]], [[2.0, 0.0], [0.0, 4.0]]])
+
+    class Oracle:
+        hessian = staticmethod(lambda P: hessians)
+
+    opt = make_optimizer("newton")
+    new, state = opt.update(np.ones((2, 2)), opt.init(np.zeros((2, 2))), np.zeros((2, 2)), oracle=Oracle)
+    assert np.isnan(new[0]).all() and np.isnan(opt.internals(state)["curvature"][0]).all()
+    np.testing.assert_allclose(new[1], [-0.5, -0.25])
+    np.testing.assert_array_equal(opt.internals(state)["curvature"][1], [2.0, 4.0])

@@ -112,9 +112,7 @@ class PlaybackBar(QWidget):
         self.step_label = QLabel()
         self.step_label.setToolTip("the step shown / the last step")
         # a fixed size: the text changes every frame of playback, and a label whose size hint may change asks the
-        # whole window to lay itself out again (and repaint every dock) each time
-        self.step_label.setFixedSize(self.step_label.fontMetrics().horizontalAdvance("000000 / 000000"),
-                                     self.step_label.sizeHint().height())
+        # whole window to lay itself out again (and repaint every dock) each time (set in _size_labels)
 
         self.speed = QSlider(Qt.Orientation.Horizontal)
         self.speed.setRange(0, _SPEED_TICKS)
@@ -125,7 +123,7 @@ class PlaybackBar(QWidget):
         self.speed.valueChanged.connect(self._show_speed)
         self.speed_label = QLabel()
         self.speed_label.setToolTip("playback speed in steps per second")
-        self.speed_label.setMinimumWidth(self.speed_label.fontMetrics().horizontalAdvance("500/s"))
+        self._size_labels()
         self.loop = QCheckBox("Loop")
 
         row = QHBoxLayout(self)
@@ -228,9 +226,17 @@ class PlaybackBar(QWidget):
                               (self.end_action, ">>|")):
             action.setIcon(media_icon(shape, color))
 
+    def _size_labels(self) -> None:
+        """Fixed widths for the font in use (presentation mode's larger type cut '1205 / 1205' short)."""
+        self.step_label.setFixedSize(self.step_label.fontMetrics().horizontalAdvance("000000 / 000000"),
+                                     self.step_label.sizeHint().height())
+        self.speed_label.setMinimumWidth(self.speed_label.fontMetrics().horizontalAdvance("500/s"))
+
     def changeEvent(self, event) -> None:
         if event.type() == QEvent.Type.PaletteChange:
             self._paint_icons()
+        elif event.type() == QEvent.Type.FontChange and hasattr(self, "speed_label"):
+            self._size_labels()
         super().changeEvent(event)
 
     def _tick(self) -> None:

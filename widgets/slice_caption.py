@@ -124,7 +124,9 @@ class SliceCaption(QObject):
         font.setPointSizeF(size)
         metrics = QFontMetricsF(font)
         # the plot can be laid out wider than the widget shows (1:1 aspect, legend room): cut at what shows
-        width = max(min(vb.width() + self._plot.getAxis("left").width(), self._view.width()) - 16, 200.0)
+        # the caption starts right of the left axis
+        axis = self._plot.getAxis("left").width()
+        width = max(min(vb.width(), self._view.width() - axis) - 12, 200.0)
         ink = self._view.palette().color(QPalette.ColorRole.WindowText).name()
         rows = []
         for line in self.lines[: self.MAX_LINES]:

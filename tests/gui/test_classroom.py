@@ -361,6 +361,7 @@ def test_6_map_playback_and_loss_keep_their_size_at_projector_resolutions(qtbot,
 
     width, height, axis_bottom = measure()
     assert width >= 300 and height >= 230 and axis_bottom <= height   # both axes on screen
+
     assert visible_in_window(window.contour_view) and visible_in_window(window.playback)
     assert window.playback.scrub.width() >= 150 and window.playback.step_label.isVisible()
     assert visible_in_window(window.loss_plot) and window.loss_plot.height() >= 120
@@ -374,6 +375,19 @@ def test_6_map_playback_and_loss_keep_their_size_at_projector_resolutions(qtbot,
     settle(window)
     width2, height2, axis_bottom2 = measure()
     assert abs(height2 - height) <= 30 and abs(width2 - width) <= 30 and axis_bottom2 <= height2
+
+
+def test_6_the_step_counter_stays_whole_in_presentation_type(qtbot, open_window):
+    window = open_window(lesson_path("hidden-valley-10d"), size=(1280, 720))
+    label = window.playback.step_label
+    key(qtbot, window, Qt.Key.Key_F11)
+    key(qtbot, window, Qt.Key.Key_End)
+    settle(window)
+    assert window.model.step == window.model.max_step >= 1000 and label.text().count("/") == 1
+    assert label.font().pointSizeF() > 12          # F11's larger type reached the label …
+    assert label.width() >= label.fontMetrics().horizontalAdvance(label.text())   # … and it was not cut short
+    key(qtbot, window, Qt.Key.Key_F11)
+    settle(window)
 
 
 # ------------------------------------------------------------------------------------------------ item 7

@@ -215,9 +215,18 @@ class ExpressionEditor(QWidget):
             self.variables_edit.setCursorPosition(0)
         self._show_ok()
 
-    def set_compact(self, compact: bool) -> None:
-        """Presentation mode: just the formula; the status and ranges row shows only while typing or wrong."""
+    def set_compact(self, compact: bool, scale: float = 1.0) -> None:
+        """Presentation mode: just the formula, its type ``scale`` times larger (it has a font of its own, so
+        the application's larger type does not reach it); the status and ranges row shows only while typing or
+        wrong."""
         self._compact = compact
+        base = getattr(self, "_base_point_size", None)
+        if base is None:
+            base = self._base_point_size = self.line_edit.font().pointSizeF()
+        for widget in (self.line_edit, self.variables_edit, self.marked, self.label):
+            font = widget.font()
+            font.setPointSizeF(base * (scale if compact else 1.0))
+            widget.setFont(font)
         self._show_status_row()
 
     def _show_status_row(self) -> None:

@@ -515,7 +515,8 @@ class MainWindow(QMainWindow):
             for axis, _old in axes:
                 axis.setStyle(tickFont=big)
             self.statusBar().hide()
-            self.expression_editor.set_compact(True)   # only the formula: the ranges row comes back on a mistake
+            # only the formula, in large type: the ranges row comes back on a mistake
+            self.expression_editor.set_compact(True, PRESENTATION_FONT_SCALE)
             palette = QPalette(self.palette())     # high contrast within the theme
             dark = palette.color(QPalette.ColorRole.Window).lightness() < 128
             palette.setColor(QPalette.ColorRole.Window, Qt.GlobalColor.black if dark else Qt.GlobalColor.white)

@@ -377,17 +377,21 @@ def test_6_map_playback_and_loss_keep_their_size_at_projector_resolutions(qtbot,
     assert abs(height2 - height) <= 30 and abs(width2 - width) <= 30 and axis_bottom2 <= height2
 
 
-def test_6_the_step_counter_stays_whole_in_presentation_type(qtbot, open_window):
+def test_6_the_step_counter_and_the_formula_in_presentation_type(qtbot, open_window):
     window = open_window(lesson_path("hidden-valley-10d"), size=(1280, 720))
     label = window.playback.step_label
+    formula = window.expression_editor.line_edit
+    normal = formula.font().pointSizeF()
     key(qtbot, window, Qt.Key.Key_F11)
     key(qtbot, window, Qt.Key.Key_End)
     settle(window)
     assert window.model.step == window.model.max_step >= 1000 and label.text().count("/") == 1
     assert label.font().pointSizeF() > 12          # F11's larger type reached the label …
     assert label.width() >= label.fontMetrics().horizontalAdvance(label.text())   # … and it was not cut short
+    assert formula.font().pointSizeF() >= 1.4 * normal   # the formula the class reads grows with the rest
     key(qtbot, window, Qt.Key.Key_F11)
     settle(window)
+    assert formula.font().pointSizeF() == normal
 
 
 # ------------------------------------------------------------------------------------------------ item 7

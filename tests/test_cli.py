@@ -112,3 +112,26 @@ def test_simulate_one_variable(tmp_path):
         rows = list(csv.reader(fh))
     assert rows[0] == ["run", "label", "optimizer", "step", "x", "loss", "grad_x"]
     assert [float(r[4]) for r in rows[1:4]] == pytest.approx([3.0, 2.0, 1.5])  # halves the distance to 1
+
+
+def test_simulate_ten_variables(tmp_path):
+    """The 10-variable lesson: ten columns named after its variables, and the first step is x - lr ∇f."""
+    import numpy as np
+
+    from explorer.preset import builtin_presets, load_preset
+
+    out = tmp_path / "ten.csv"
+    done = run("simulate", "hidden-valley-10d", "--csv", str(out))
+    assert done.returncode == 0, done.stderr
+    with open(out, newline="") as fh:
+        rows = list(csv.reader(fh))
+    names = [f"x{i}" for i in range(1, 11)]
+    assert rows[0] == ["run", "label", "optimizer", "step", *names, "loss", *(f"grad_{n}" for n in names)]
+    preset = load_preset(builtin_presets()["hidden-valley-10d"])
+    run0 = preset.runs[0]
+    assert run0.optimizer == "sgd" and "momentum" not in run0.params
+    surface = preset.build_surface()
+    start = np.array(run0.start, dtype=float)
+    first = np.array([float(v) for v in rows[2][4:14]])
+    assert first == pytest.approx(start - run0.params["lr"] * surface.gradient(start), rel=1e-12, abs=1e-12)
+    assert float(rows[1][14]) == pytest.approx(float(surface.value(start)))

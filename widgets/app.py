@@ -107,13 +107,19 @@ def apply_theme(app: QApplication, theme: str) -> None:
             continue
 
 
-def _default_model():
+def _default_model(settings: QSettings | None = None):
+    """The first start opens the Rosenbrock race lesson (its description on the lesson card); later starts
+    the last surface used, as an untitled comparison with three runs (it was titled "Rosenbrock race" whatever
+    the surface)."""
     from explorer.model import Comparison
+    from explorer.preset import builtin_presets, load_preset
     from explorer.runs import RunSpec
     from explorer.surface import compile_surface
 
-    settings = QSettings()
+    settings = settings if settings is not None else QSettings()
     text = str(settings.value("surface/expression", DEFAULT_EXPRESSION))
+    if " ".join(text.split()) == DEFAULT_EXPRESSION:
+        return Comparison.from_preset(load_preset(builtin_presets()["rosenbrock-race"]))
     try:
         surface = compile_surface(text)
         x_range = tuple(float(v) for v in settings.value("surface/x_range", [-2.0, 2.0]))
@@ -123,16 +129,16 @@ def _default_model():
     runs = [RunSpec("GD", "sgd", (-1.5, 2.0), {"lr": 1e-3}),
             RunSpec("Momentum", "sgd", (-1.5, 2.0), {"lr": 1e-3, "momentum": 0.9}),
             RunSpec("Adam", "adam", (-1.5, 2.0), {"lr": 0.05})]
-    return Comparison(surface, runs, x_range=x_range, y_range=y_range, title="Rosenbrock race",
+    return Comparison(surface, runs, x_range=x_range, y_range=y_range, title="Untitled",
                       default_steps=1000, tolerance=1e-8)
 
 
-def load_comparison(preset: str | None):
+def load_comparison(preset: str | None, settings: QSettings | None = None):
     """A Comparison from a built-in preset name, a path, or (None) the last surface with three runs."""
     from explorer.model import Comparison
 
     if preset is None:
-        return _default_model()
+        return _default_model(settings)
     from explorer.preset import load_preset, resolve_preset
 
     return Comparison.from_preset(load_preset(resolve_preset(preset)))
@@ -159,7 +165,7 @@ def start_window(preset: str | None = None, *, settings: QSettings | None = None
     settings = settings if settings is not None else QSettings()
     theme = str(settings.value("theme", "light"))
     apply_theme(app, theme)
-    window = MainWindow(load_comparison(preset), settings=settings, recovery_dir=recovery_dir)
+    window = MainWindow(load_comparison(preset, settings), settings=settings, recovery_dir=recovery_dir)
     (window.dark_action if theme == "dark" else window.light_action).setChecked(True)
     path = preset_file(preset)
     if path is not None:

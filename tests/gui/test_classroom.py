@@ -674,3 +674,17 @@ def test_14_help_lists_every_shortcut_and_a_first_five_minutes_guide(qtbot, open
     assert "Ctrl+G" in guide and "F11" in guide and "Click anywhere on the map" in guide
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert "Ctrl+G" in readme and "F11" in readme and "click" in readme.lower() and "map" in readme
+
+
+def test_5_the_first_start_opens_the_lesson_and_a_later_one_an_untitled_surface(qtbot, open_window, tmp_path):
+    """``python main.py`` with no file: the Rosenbrock lesson with its description; after a session that
+    ended on another surface, that surface, untitled (it was called "Rosenbrock race" whatever it showed)."""
+    first = open_window()
+    assert first.model.title == "Rosenbrock race" and "Rosenbrock race" in first.windowTitle()
+    assert first.model.description and not first.document.is_modified()
+    settings = QSettings(str(tmp_path / "settings1.ini"), QSettings.Format.IniFormat)   # the next window's
+    settings.setValue("surface/expression", "x^2 + 3 y^2")
+    settings.sync()
+    later = open_window()
+    assert later.model.expression == "x^2 + 3 y^2" and later.model.title == "Untitled"
+    assert "Rosenbrock" not in later.windowTitle()

@@ -343,6 +343,8 @@ class Comparison:
         else:
             text, key = "Change the ranges", ("ranges",)
         with self.edit(text, key):
+            if key is None and self._recording:   # a typed formula, not a file being loaded:
+                self.minima = ()    # the known minima were another formula's (x^2 + y^2 kept Rosenbrock's star)
             self._set_surface(surface, new_ranges, same_surface)
             if key is None and self.retitle_new_formula and self._recording and self._edit_depth == 1:
                 self.set_title("Untitled", "")   # typed over a lesson: it is no longer that lesson

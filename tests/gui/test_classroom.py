@@ -25,7 +25,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QTabBar, QTableView
 from explorer.preset import builtin_presets, load_preset
 
 ROOT = Path(__file__).resolve().parents[2]
-ROSENBROCK = "(1 - x)^2 + 100 (y - x^2)^2"
+ROSENBROCK = "(1 - x)^2 + 100(y - x^2)^2"     # as the Rosenbrock lesson (the first start) writes it
 CTRL = Qt.KeyboardModifier.ControlModifier
 SHIFT = Qt.KeyboardModifier.ShiftModifier
 
@@ -198,9 +198,11 @@ def test_2_half_typed_text_never_replaces_the_surface_esc_reverts_ctrl_z_undoes(
     qtbot.keyClicks(field, "x^2 + 3 y^2")                             # finished and valid: applied after a pause
     qtbot.waitUntil(lambda: model.expression == "x^2 + 3 y^2", timeout=10_000)
     assert seen == ["x^2 + 3 y^2"]
+    assert model.minima == () and len(window.contour_view.minima_positions()) == 0   # no Rosenbrock star
     key(qtbot, window, Qt.Key.Key_Z, CTRL)                            # nothing typed: Ctrl+Z undoes the change
     qtbot.waitUntil(lambda: model.expression == ROSENBROCK, timeout=5000)
     assert field.text() == ROSENBROCK
+    assert model.minima == ((1.0, 1.0),) and len(window.contour_view.minima_positions()) == 1
 
 
 # ------------------------------------------------------------------------------------------------ item 3

@@ -2,7 +2,8 @@
 
 Each test runs a fresh Python on a copy of the package whose ``__pycache__`` folders cannot be created (a
 file stands in the way, which stops root too), with NUMBA_CACHE_DIR and the user cache folder under a file
-as well: numba then has no folder of its own to write to.
+as well: numba then has no folder of its own to write to. The script evaluates a surface and runs a racer
+through the simulation engine; any warning is an error there (numba warns when it cannot cache).
 """
 
 from __future__ import annotations
@@ -24,13 +25,26 @@ tempfile.tempdir = sys.argv[1]
 import numpy as np
 import explorer
 from explorer.compiled import CACHE_DISABLED, cache_folder
+from explorer.runs import RunSpec
+from explorer.simulation import simulate_run
 from explorer.surface import compile_surface
 s = compile_surface("x^2 + 3 y^2")
 print(explorer.__file__)
 print(s.value(np.array([[1.0, 2.0]]))[0], s.gradient(np.array([[1.0, 2.0]]))[0].tolist())
 print(cache_folder())
 print(len(CACHE_DISABLED))
+print(simulate_run(s, RunSpec("a", "adam", (1.0, 2.0), {"lr": 0.1}), steps=30).points[-1].tolist())
 """
+
+
+def _expected_end() -> str:
+    """Where the script's run ends when this process runs it (with whatever cache it has)."""
+    from explorer.runs import RunSpec
+    from explorer.simulation import simulate_run
+    from explorer.surface import compile_surface
+
+    s = compile_surface("x^2 + 3 y^2")
+    return str(simulate_run(s, RunSpec("a", "adam", (1.0, 2.0), {"lr": 0.1}), steps=30).points[-1].tolist())
 
 
 @pytest.fixture()
@@ -56,20 +70,21 @@ def read_only_install(tmp_path):
 
 def test_with_no_writable_cache_folder_the_kernels_compile_in_memory(read_only_install):
     pkg, blocker, run = read_only_install
-    where, numbers, folder, disabled = run(blocker / "tmp")  # the temporary directory is blocked too
+    where, numbers, folder, disabled, end = run(blocker / "tmp")  # the temporary directory is blocked too
     assert where.startswith(str(pkg))
     assert numbers == "13.0 [2.0, 12.0]"
     assert folder == "None" and int(disabled) > 0
+    assert end == _expected_end()  # the simulation engine too, compiled in memory
 
 
 def test_a_read_only_install_caches_in_a_private_temporary_folder(read_only_install, tmp_path):
     pkg, _, run = read_only_install
     temp = tmp_path / "temp"
     temp.mkdir()
-    where, numbers, folder, disabled = run(temp)
-    assert numbers == "13.0 [2.0, 12.0]" and int(disabled) == 0
+    where, numbers, folder, disabled, end = run(temp)
+    assert numbers == "13.0 [2.0, 12.0]" and int(disabled) == 0 and end == _expected_end()
     private = temp / f"gradient-descent-explorer-numba-{os.getuid()}"
     assert folder.startswith(str(private))
     assert oct(private.stat().st_mode & 0o777) == oct(0o700)
     assert any(p.suffix == ".nbc" for p in private.rglob("*"))  # compiled code was written there
-    assert run(temp)[1] == numbers  # and a second start loads it
+    assert run(temp)[1:] == [numbers, folder, disabled, end]  # and a second start loads it

@@ -30,7 +30,7 @@ import secrets
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QObject, QSettings, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMenu, QMessageBox
 
@@ -375,8 +375,18 @@ class Document(QObject):
         from widgets.gallery import Gallery
 
         gallery = Gallery(self, parent=self.window)
+        gallery.finished.connect(self._back_to_the_map)
         gallery.open()
         return gallery
+
+    def _back_to_the_map(self, *_args) -> None:
+        """After the gallery: the keyboard goes to the map, so Space plays the lesson just opened (without a
+        window manager nothing gave the window its focus back, and Space did nothing)."""
+        window = self.window
+        window.activateWindow()
+        view = getattr(window, "contour_view", None)
+        if view is not None:
+            view.setFocus(Qt.FocusReason.OtherFocusReason)
 
     # ------------------------------------------------------------------ recent files
     def recent_files(self) -> list[str]:

@@ -172,6 +172,11 @@ def test_1_opening_a_lesson_replaces_the_typed_text_its_error_and_the_title(qtbo
     assert editor.error is None and not editor.marked.isVisible() and "in use" in editor.message.text()
     assert window.windowTitle().startswith("Himmelblau's four basins")
     assert "Himmelblau" in window.lesson_card.text()
+    qtbot.waitUntil(window.contour_view.hasFocus, timeout=3000)        # the keyboard is back on the map …
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Space)        # … so Space plays the lesson
+    qtbot.waitUntil(lambda: window.playback.playing, timeout=3000)
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Space)
+    assert not window.playback.playing
 
 
 # ------------------------------------------------------------------------------------------------ item 2

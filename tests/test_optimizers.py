@@ -50,14 +50,16 @@ class Rosenbrock:
 STEPS = 10_000
 QUASI_NEWTON_STEPS = 500  # lbfgs and newton arrive within a few dozen steps
 TOLERANCE = 1e-2  # max-norm distance to the minimum after STEPS steps
-ADADELTA_SKIP = "Adadelta's steps start near sqrt(eps) = 1e-3 and grow slowly: not there in 10,000 steps"
+# Adadelta's steps start near sqrt(eps) = 1e-3 and grow slowly: it is not at the minimum after 10,000 steps,
+# so for it the test asks that it covered more than half the way there (torch's defaults, lr = 1)
+SLOW = {"adadelta"}
 
-# (name, hyperparameters on the parabola, on Rosenbrock or a skip reason)
+# (name, hyperparameters on the parabola, on Rosenbrock)
 TABLE = [
     ("sgd", dict(lr=1e-3, momentum=0.9), dict(lr=1e-3, momentum=0.9)),
     ("adagrad", dict(lr=0.5), dict(lr=0.5)),
     ("rmsprop", dict(lr=1e-3), dict(lr=1e-3)),
-    ("adadelta", ADADELTA_SKIP, ADADELTA_SKIP),
+    ("adadelta", dict(lr=1.0), dict(lr=1.0)),
     ("adam", dict(lr=0.01), dict(lr=0.01)),
     ("adamw", dict(lr=0.01, weight_decay=0.0), dict(lr=0.01, weight_decay=0.0)),
     ("nadam", dict(lr=0.01), dict(lr=5e-3)),
@@ -88,10 +90,12 @@ def run(name, hyper, surface, steps=STEPS, starts=None, lr_at=None):
                          ids=[f"{r[0]}-{i}" for i, r in enumerate(TABLE)])
 def test_reaches_the_minimum(name, on_parabola, on_rosenbrock, surface):
     hyper = on_parabola if surface is Parabola else on_rosenbrock
-    if isinstance(hyper, str):
-        pytest.skip(hyper)
     final = run(name, hyper, surface, steps=QUASI_NEWTON_STEPS if name in ("lbfgs", "newton") else STEPS)
-    assert np.max(np.abs(final - surface.minimum)) < TOLERANCE
+    distance = np.max(np.abs(final - surface.minimum))
+    if name in SLOW:
+        assert distance < 0.5 * np.max(np.abs(np.subtract(surface.start, surface.minimum)))
+    else:
+        assert distance < TOLERANCE
 
 
 def test_table_covers_every_optimizer():

@@ -25,6 +25,7 @@ from pyqtgraph.Qt import QtCore, QtGui
 from explorer.events import Bindings
 from explorer.levels import contour_levels, value_scale
 from widgets.colors import gl_color, rgba_floats
+from widgets.gl_canvas import GLCanvas
 from widgets.progressive_grid import ProgressiveGrid, costly
 
 GRID_SHAPE = (121, 121)
@@ -126,7 +127,7 @@ def _lit_shader() -> shaders.ShaderProgram:
                                              shaders.FragmentShader(_LIT_FRAGMENT)])
 
 
-class SurfaceView(gl.GLViewWidget):
+class SurfaceView(GLCanvas):
     """A pyqtgraph.opengl view of the model's surface and runs (see the module docstring)."""
 
     def __init__(self, model, parent=None):
@@ -167,7 +168,7 @@ class SurfaceView(gl.GLViewWidget):
                                    (model.runs_changed, self._rebuild_runs),
                                    (model.run_changed, self._on_run_changed),
                                    (model.trajectories_changed, self._on_trajectories_changed),
-                                   (model.step_changed, self._on_step),
+                                   (model.step_changed, self._on_playback_step),
                                    (model.view.changed, self._on_view_changed),
                                    (model.session.changed, self._on_view_changed)))
         self._on_surface_changed()
@@ -443,6 +444,10 @@ class SurfaceView(gl.GLViewWidget):
         return np.array(out).reshape(-1, 2)
 
     # ------------------------------------------------------------------ step
+    def _on_playback_step(self, _step=None) -> None:
+        self.animate()      # a playback frame: drawn at the 3-D view's own rate, never holding the map back
+        self._on_step()
+
     def _on_step(self, _step=None) -> None:
         """Cut every path at the current step and move the balls (cheap: runs at playback rate)."""
         step = self._model.step

@@ -1,21 +1,32 @@
 """Keeps a :class:`~explorer.model.Comparison`'s trajectories current without freezing the window.
 
-:class:`TrajectoryUpdater` switches the model to ``synchronous = False`` and answers its ``needs_recompute``:
-runs are computed at once on the GUI thread while their steps add up to at most ``inline_steps`` (a drag of
-the lr slider on a short run stays instant and flicker-free); longer ones go to the job runner's
-``trajectories`` queue, one job per run, each skipped if the run was edited again before it started. The
-model drops results whose revision is no longer current, so the newest request wins.
+:class:`TrajectoryUpdater` switches the model to ``synchronous = False`` and answers its ``needs_recompute``.
+The compiled engine runs 8 racers x 2,000 steps on a formula in a few milliseconds, so work is placed by what
+it will *cost*, not by how many steps it has: runs are computed at once on the GUI thread, and delivered in
+one ``trajectories_changed``, while their estimated cost adds up to at most :data:`FRAME_BUDGET` (dragging a
+start redraws its path in the same frame; a typed formula brings all its paths with its surface). The
+estimate is steps x seconds per step, measured on the current surface by the runs already computed (before
+any was: a prior that grows with the data rows a loss averages over). Only what would not fit a frame — a
+loss over thousands of rows, very long runs — goes to the job runner's ``trajectories`` queue, in chunks of
+about :data:`CHUNK_SECONDS` whose results arrive together (one redraw per chunk, not one per run). Each
+job is skipped if its run was edited again before it started; the model drops results whose revision is
+no longer current, so the newest request wins.
 """
 
 from __future__ import annotations
+
+import time
 
 from PySide6.QtCore import QObject, QTimer
 
 from explorer.model import Comparison, RecomputeJob
 from widgets import jobs
 
-INLINE_STEP_BUDGET = 1_000  # steps per request simulated at once on the GUI thread (~10-50 ms); more: worker
-BACKGROUND_DELAY_MS = 40    # background simulations start after the views had a chance to draw
+FRAME_BUDGET = 0.030         # seconds of simulation run at once on the GUI thread per request
+PRIOR_STEP_SECONDS = 5e-6    # per step on a surface not timed yet (the compiled engine: 0.1-2 µs on a formula)
+PRIOR_ROW_SECONDS = 5e-8     # ... and per step and data row a loss averages over
+CHUNK_SECONDS = 0.1          # background runs are delivered together in chunks of about this much work
+BACKGROUND_DELAY_MS = 40     # background simulations start after the views had a chance to draw
 
 
 def _run(job: RecomputeJob):
@@ -25,14 +36,21 @@ def _run(job: RecomputeJob):
         return None, str(exc)
 
 
+def _rows(surface) -> int:
+    data = getattr(surface, "data", None)
+    rows = getattr(data, "rows", None)
+    return 0 if rows is None else len(rows)
+
+
 class TrajectoryUpdater(QObject):
     """See the module docstring. :meth:`detach` hands the model back to synchronous computing."""
 
     def __init__(self, model: Comparison, parent: QObject | None = None, *,
-                 inline_steps: int = INLINE_STEP_BUDGET) -> None:
+                 frame_budget: float = FRAME_BUDGET) -> None:
         super().__init__(parent)
         self._model = model
-        self._inline_steps = inline_steps
+        self.frame_budget = frame_budget
+        self._timed: tuple[object, float] | None = None    # (surface, seconds per step measured on it)
         self.channel = jobs.channel(self, "trajectories", latest_only=False)
         self.channel.finished.connect(self._deliver)
         model.synchronous = False
@@ -47,36 +65,65 @@ class TrajectoryUpdater(QObject):
     def wait(self, msecs: int = 30_000) -> bool:
         return self.channel.wait(msecs)
 
+    def seconds_per_step(self, surface) -> float:
+        """What one step of one run is expected to cost on ``surface`` (measured, else the prior)."""
+        if self._timed is not None and self._timed[0] is surface:
+            return self._timed[1]
+        return PRIOR_STEP_SECONDS + PRIOR_ROW_SECONDS * _rows(surface)
+
+    def _measured(self, surface, seconds: float, steps: int) -> None:
+        per_step = seconds / max(steps, 1)
+        if self._timed is not None and self._timed[0] is surface:
+            per_step = max(per_step, 0.5 * self._timed[1])    # the costliest optimizer seen lately counts
+        self._timed = (surface, per_step)
+
     def _schedule(self, indices: list[int]) -> None:
-        inline, background, budget = [], [], self._inline_steps
+        inline, background, spent = [], [], 0.0
         for i in indices:
             job = self._model.recompute_job(i)
             if job.surface is None:
                 inline.append((job.revision, None, None))
-            elif job.steps <= budget:
-                budget -= job.steps
-                inline.append((job.revision, *_run(job)))
-            else:
-                background.append(job)
-        self._model.set_trajectories(inline)   # one redraw for all the short runs
+                continue
+            estimate = job.steps * self.seconds_per_step(job.surface)
+            if spent + estimate > self.frame_budget:
+                background.append((job, estimate))
+                continue
+            start = time.perf_counter()
+            inline.append((job.revision, *_run(job)))
+            elapsed = time.perf_counter() - start
+            spent += elapsed
+            self._measured(job.surface, elapsed, job.steps)
+        self._model.set_trajectories(inline)   # one redraw for all the runs computed now
         if background:
             # let the views draw the new state first: the engine thread would contend for the GIL
             QTimer.singleShot(BACKGROUND_DELAY_MS, self, lambda: self._start(background))
 
-    def _start(self, background: list[RecomputeJob]) -> None:
+    def _start(self, background: list[tuple[RecomputeJob, float]]) -> None:
         model = self._model
-        for job in background:
+        chunks, chunk, cost = [], [], 0.0
+        for job, estimate in background:
             if not model.wants(job.revision):   # superseded while we waited
                 continue
+            chunk.append(job)
+            cost += estimate
+            if cost >= CHUNK_SECONDS:
+                chunks.append(chunk)
+                chunk, cost = [], 0.0
+        if chunk:
+            chunks.append(chunk)
+        for chunk in chunks:
 
-            def work(progress, cancelled, job=job):
-                if cancelled() or not model.wants(job.revision):
-                    return job, None, None, False
-                return (job, *_run(job), True)
+            def work(progress, cancelled, chunk=chunk):
+                results = []
+                for job in chunk:
+                    if cancelled():
+                        break
+                    if model.wants(job.revision):
+                        results.append((job.revision, *_run(job)))
+                return results
 
             self.channel.submit(work)
 
-    def _deliver(self, payload) -> None:
-        job, trajectory, message, computed = payload
-        if computed:
-            self._model.set_trajectory(job.index, trajectory, revision=job.revision, error=message)
+    def _deliver(self, results) -> None:
+        if results:
+            self._model.set_trajectories(results)

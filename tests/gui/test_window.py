@@ -298,10 +298,24 @@ def test_ten_thousand_qt_signals_do_not_crash(qtbot, model):
     assert model.step == 9_999 % (model.max_step + 1)
 
 
+def test_runs_that_fit_a_frame_come_with_the_typed_surface(qtbot):
+    from widgets.main_window import MainWindow
+
+    model = make_model(steps=3000)      # the compiled engine: a few milliseconds, no detour through a thread
+    window = MainWindow(model)
+    qtbot.addWidget(window)
+    window.expression_editor.set_text("x^2 + 3 y^2")
+    qtbot.waitUntil(lambda: model.expression == "x^2 + 3 y^2", timeout=10_000)
+    assert not model.pending
+    assert all(t is not None and t.points[0].tolist() == list(r.start)
+               for t, r in zip(model.trajectories, model.runs, strict=True))
+    window.close()
+
+
 def test_long_runs_are_simulated_off_the_gui_thread(qtbot):
     from widgets.main_window import MainWindow
 
-    model = make_model(steps=3000)
+    model = make_model(steps=100_000)   # more than a frame's work even compiled: the window stays responsive
     window = MainWindow(model)
     qtbot.addWidget(window)
     editor = window.expression_editor

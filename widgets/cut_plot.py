@@ -19,6 +19,7 @@ from explorer.cut import cut_along_run, cut_between_runs
 from explorer.events import Bindings
 from explorer.summary import for_people
 from widgets.colors import OUTLINE, qcolor
+from widgets.throttle import WhenShown
 
 EXTEND = 0.25
 POINTS = 241      # with EXTEND = 1/4 the grid t = -1/4 + k/160 holds t = 0 and t = 1 exactly (k = 40, 200), which
@@ -63,9 +64,10 @@ class CutPlot(QWidget):
         layout.addWidget(self.plot, 1)
         layout.addWidget(self.status)
         self.choice.currentIndexChanged.connect(lambda _i: self.refresh())
-        self._bindings = Bindings(((model.trajectories_changed, self._rebuild), (model.runs_changed, self._rebuild),
-                                   (model.run_changed, self._rebuild), (model.selection_changed, self._rebuild),
-                                   (model.surface_changed, self._rebuild)))
+        rebuild = WhenShown(self, self._rebuild)     # behind another dock tab: rebuilt when shown
+        self._bindings = Bindings(((model.trajectories_changed, rebuild), (model.runs_changed, rebuild),
+                                   (model.run_changed, rebuild), (model.selection_changed, rebuild),
+                                   (model.surface_changed, rebuild)))
         self._rebuild()
 
     def disconnect_model(self) -> None:

@@ -18,7 +18,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QGraphicsItem, QLabel, QVBoxLayout, QWidget
 
 from explorer.events import Bindings
-from widgets.throttle import Throttle
+from widgets.throttle import Throttle, WhenShown
 
 # Glasbey-style qualitative colours that stay apart for up to 20 variables (the first 10 are Tableau 10, Stone
 # 2016; the rest Tableau 20's lighter partners), readable on light and dark backgrounds.
@@ -55,9 +55,10 @@ class TracePlot(QWidget):
         self.curves: list[pg.PlotDataItem] = []
         self.targets: list[pg.InfiniteLine] = []
         self._cursor = Throttle(lambda: self.cursor.setValue(self._model.step), 33, self)
-        self._bindings = Bindings(((model.trajectories_changed, self.refresh), (model.selection_changed, self.refresh),
-                                   (model.runs_changed, self.refresh), (model.run_changed, self.refresh),
-                                   (model.surface_changed, self.refresh), (model.step_changed, self._cursor)))
+        refresh = WhenShown(self, self.refresh)     # behind another dock tab: redrawn when shown
+        self._bindings = Bindings(((model.trajectories_changed, refresh), (model.selection_changed, refresh),
+                                   (model.runs_changed, refresh), (model.run_changed, refresh),
+                                   (model.surface_changed, refresh), (model.step_changed, self._cursor)))
         self.refresh()
 
     def disconnect_model(self) -> None:

@@ -44,6 +44,7 @@ PATH_WIDTH = 3.0
 RACER_SIZE = 17
 START_SIZE = 18
 MAX_ASPECT_LOCK = 4.0          # keep x and y to the same scale unless the ranges differ more than this
+THIN_PX = 1.0                  # a drawn path keeps a vertex per this many pixels walked along it
 SETTLE_MS = 200                # a moving slice is drawn in full once it has not moved for this long
 
 
@@ -102,6 +103,34 @@ def clip_polyline(points: np.ndarray, lo, hi) -> tuple[np.ndarray, np.ndarray]:
     out[first[carry]] = end[carry]
     upto = np.concatenate([[0], np.cumsum(count)])
     return out, upto
+
+
+def thin_polyline(line: np.ndarray, pixel, tolerance: float = THIN_PX) -> tuple[np.ndarray, np.ndarray]:
+    """Drop the vertices a person cannot see: (kept (m, 2), count (n + 1,)), ``count[j]`` = how many of
+    ``line[:j]`` were kept. Along the path, measured in pixels (``pixel`` = data units per pixel in x and y), a
+    vertex is kept each time the length walked reaches another multiple of ``tolerance``; breaks (nan rows)
+    and the points beside them are always kept, so the drawn line departs from the full one by well under a
+    pixel. An optimizer crawling along a valley makes thousands of sub-pixel steps, and Qt strokes each one of
+    them (antialiased, 3 px wide, with an outline): 8 paths of 2,000 steps cost ~100 ms a frame, thinned
+    ~15 ms."""
+    n = len(line)
+    px = np.abs(np.asarray(pixel, dtype=float))
+    if n < 3 or not np.all(np.isfinite(px)) or np.any(px <= 0):
+        return line, np.arange(n + 1)
+    with np.errstate(invalid="ignore"):
+        step = np.diff(line, axis=0) / px
+        walked = np.hypot(step[:, 0], step[:, 1])
+    walked = np.where(np.isfinite(walked), walked, tolerance)
+    cell = np.floor(np.concatenate([[0.0], np.cumsum(walked)]) / tolerance)
+    keep = np.empty(n, dtype=bool)
+    keep[0] = True
+    keep[1:] = cell[1:] != cell[:-1]
+    gap = np.isnan(line[:, 0])
+    keep |= gap
+    keep[:-1] |= gap[1:]
+    keep[1:] |= gap[:-1]
+    keep[-1] = True
+    return line[keep], np.concatenate([[0], np.cumsum(keep)])
 
 
 def _nice_round(value: float, span: float) -> float:
@@ -190,6 +219,7 @@ class ContourView(pg.PlotWidget):
         self._model = model
         self._points: list[np.ndarray | None] = []   # per run: (k + 1, 2) finite-or-nan path, or None
         self._drawn_paths: list[tuple | None] = []   # per run: the part of it in view (clip_polyline)
+        self._thinned: list[tuple | None] = []       # per run: that part without sub-pixel vertices
         self._paths: list[pg.PlotCurveItem] = []
         self.levels = np.empty(0)          # iso-line levels in f units (ascending)
         self.level_kind = "linear"         # "linear" | "log", the spacing in use
@@ -245,6 +275,10 @@ class ContourView(pg.PlotWidget):
         self.scene().sigMouseClicked.connect(self._scene_clicked)
         plot.getViewBox().sigResized.connect(self.frame_box)
         plot.getViewBox().sigRangeChangedManually.connect(self._unframe)
+        self._rethin_soon = QtCore.QTimer(self, singleShot=True, interval=0)     # once per zoom, pan or resize
+        self._rethin_soon.timeout.connect(self._rethin)
+        plot.getViewBox().sigRangeChanged.connect(self._rethin_soon.start)
+        plot.getViewBox().sigResized.connect(self._rethin_soon.start)
         self._drawn: tuple | None = None   # (kind, ranges, labels) of the frame drawn last
         # a slice moving with playback is drawn as a draft (iso-lines from every other grid point, not
         # antialiased) and again in full once it has stood still for SETTLE_MS
@@ -444,6 +478,7 @@ class ContourView(pg.PlotWidget):
             self._exits.append(arrow)
         self._points = [None] * len(self._model.runs)
         self._drawn_paths: list[tuple | None] = [None] * len(self._model.runs)   # (polyline, upto) per run
+        self._thinned: list[tuple | None] = [None] * len(self._model.runs)       # (kept, count) per run
         self._last_inside: list[np.ndarray | None] = [None] * len(self._model.runs)
         for i in range(len(self._model.runs)):
             self._style_run(i)
@@ -472,10 +507,29 @@ class ContourView(pg.PlotWidget):
         self._points[i] = pts
         margin = 0.5 * np.array([x1 - x0, y1 - y0])     # beyond the box (clipped there anyway): lines stay whole
         self._drawn_paths[i] = clip_polyline(pts, np.array([x0, y0]) - margin, np.array([x1, y1]) + margin)
+        self._thin(i)
         # for each point, the index of the last point at or before it inside the surface's box (-1: none)
         with np.errstate(invalid="ignore"):
             inside = (pts[:, 0] >= x0) & (pts[:, 0] <= x1) & (pts[:, 1] >= y0) & (pts[:, 1] <= y1)
         self._last_inside[i] = np.maximum.accumulate(np.where(inside, np.arange(len(pts)), -1))
+
+    def _thin(self, i: int) -> None:
+        """Run i's drawn path without the vertices closer than a pixel (:func:`thin_polyline`), at this zoom."""
+        drawn = self._drawn_paths[i]
+        if drawn is None:
+            self._thinned[i] = None
+            return
+        vb = self.getPlotItem().getViewBox()
+        pixel = vb.viewPixelSize() if vb.width() > 1 and vb.height() > 1 else (np.nan, np.nan)
+        self._thinned[i] = thin_polyline(drawn[0], pixel)
+
+    def _rethin(self, *_args) -> None:
+        """The zoom or the map's size changed: thin every path again for the new pixel size."""
+        if self.getPlotItem() is None:       # closed meanwhile
+            return
+        for i in range(len(self._thinned)):
+            self._thin(i)
+        self._on_step()
 
     def _on_run_changed(self, i: int) -> None:
         if i >= len(self._paths):
@@ -523,7 +577,13 @@ class ContourView(pg.PlotWidget):
                 continue
             k = min(step, len(pts) - 1)
             line, upto = self._drawn_paths[i]
-            self._paths[i].setData(line[: upto[k], 0], line[: upto[k], 1])
+            kept, count = self._thinned[i]
+            m = upto[k]
+            c = count[m]
+            if c < m:           # the last vertex was thinned away: end exactly at the racer's point all the same
+                self._paths[i].setData(np.append(kept[:c, 0], line[m - 1, 0]), np.append(kept[:c, 1], line[m - 1, 1]))
+            else:
+                self._paths[i].setData(kept[:c, 0], kept[:c, 1])
             if np.all(np.isfinite(pts[k])):
                 racer_xy.append(pts[k])
                 brushes.append(pg.mkBrush(qcolor(model.color_of(i))))

@@ -97,8 +97,11 @@ def test_racer_markers_sit_on_the_trajectories_and_follow_the_step(qtbot):
         expected = np.array([model.point_at(i) for i in range(len(model.runs))])
         assert view.racer_positions() == pytest.approx(expected)
         path = view.path_of(0)
-        assert len(path) == min(model.step, model.trajectories[0].stop_step) + 1
-        assert path[-1] == pytest.approx(model.point_at(0))
+        upto = model.trajectories[0].points[: min(model.step, model.trajectories[0].stop_step) + 1]
+        assert path[0] == pytest.approx(upto[0]) and path[-1] == pytest.approx(model.point_at(0))
+        # vertices closer than a pixel are left out, every one drawn is a point of the path so far
+        assert len(path) <= len(upto)
+        assert all(np.min(np.abs(upto - p).sum(axis=1)) < 1e-12 for p in path)
 
 
 def test_hidden_runs_are_not_drawn(qtbot):
@@ -229,3 +232,25 @@ def test_paths_are_cut_to_the_view_where_they_leave_it_and_come_back():
     assert np.allclose(line[upto[2]: upto[3]], [[0.5, -0.5]])     # carries on inside: one more point
     finite = line[np.isfinite(line).all(axis=1)]
     assert np.all(np.abs(finite) <= 1.0 + 1e-12)
+
+
+def test_paths_leave_out_vertices_closer_than_a_pixel_and_keep_their_breaks():
+    from widgets.contour_view import thin_polyline
+
+    # 1,000 steps of 0.01 px along x, then a 50 px jump: about one vertex per pixel walked, the jump whole
+    crawl = np.column_stack([np.arange(1000) * 0.01, np.zeros(1000)])
+    line = np.vstack([crawl, [[60.0, 0.0], [60.0, 5.0]]])
+    kept, count = thin_polyline(line, (1.0, 1.0))
+    assert 10 <= len(kept) <= 14 and np.array_equal(kept[0], line[0]) and np.array_equal(kept[-1], line[-1])
+    assert [60.0, 0.0] in kept.tolist()
+    gaps = np.diff(kept[:-2, 0])
+    assert gaps.max() <= 1.0 + 1e-9              # nothing between kept vertices is farther than a pixel
+    assert count[0] == 0 and count[-1] == len(kept) and np.all(np.diff(count) >= 0)
+    # the same in data units 100 times smaller: the pixel size says what a pixel is
+    kept_small, _ = thin_polyline(line / 100, (0.01, 0.01))
+    assert abs(len(kept_small) - len(kept)) <= 1 and np.array_equal(kept_small[-1], line[-1] / 100)
+    # a break (nan) and the points on both sides of it stay
+    broken = np.vstack([crawl[:500], [[np.nan, np.nan]], crawl[500:]])
+    kept, _ = thin_polyline(broken, (1.0, 1.0))
+    at = int(np.flatnonzero(np.isnan(kept[:, 0]))[0])
+    assert np.array_equal(kept[at - 1], crawl[499]) and np.array_equal(kept[at + 1], crawl[500])

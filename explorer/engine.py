@@ -39,8 +39,8 @@ from explorer.optimizers.lbfgs import (
     LINE_SEARCH,
     MAX_LS,
     TOL_CHANGE,
-    lbfgs_direction,
     lbfgs_direction_norm,
+    lbfgs_directions,
     lbfgs_move,
 )
 from explorer.optimizers.lbfgs import T as LBFGS_T
@@ -169,7 +169,10 @@ def drive(code, imm, consts, meta, outs, params, cols, data, full_scale,
     if record and k0 == 0:
         for j in range(n_display):
             rec_state[0, j] = S[j, lane0]
-    al = np.zeros(max(int(h[CAPACITY]), 1) if kind == LBFGS else 1)
+    AL = np.zeros((max(int(h[CAPACITY]), 1) if kind == LBFGS else 1, lanes))  # L-BFGS's scratch
+    work = np.zeros((3, lanes), dtype=np.int64)
+    moves = np.zeros(lanes, dtype=np.bool_)
+    gtds = np.zeros(lanes)
     ls = np.zeros(WOLFE_SIZE)
     part = np.zeros((n_out, 8))
     zero, one = lane0 - lane0, max(lane0 - lane0, 1)  # runtime ints: literals would compile a second copy
@@ -244,9 +247,10 @@ def drive(code, imm, consts, meta, outs, params, cols, data, full_scale,
                     for q in range(nl):
                         GN[j, q] = noise_tab[kk, who[b0 + q], j] + GB[j, q]
             if kind == LBFGS:
+                lbfgs_directions(h, lrq, S, GS, b0, nl, work, AL, moves, gtds)
                 for q in range(nl):
                     lane = b0 + q
-                    move, gtd = lbfgs_direction(h, lrq[q], S, GS, lane, q, al)
+                    move, gtd = moves[q], gtds[q]
                     if move and h[LINE_SEARCH] != 0:
                         f0 = BS[0, q] if minibatch else F[q]
                         t = wolfe_begin(ls, S[LBFGS_T, lane], f0, gtd, lbfgs_direction_norm(S, lane, d),

@@ -26,8 +26,8 @@ from .lbfgs import (
     MAX_LS,
     TOL_CHANGE,
     T,
-    lbfgs_direction,
     lbfgs_direction_norm,
+    lbfgs_directions,
     lbfgs_dot,
     lbfgs_move,
 )
@@ -104,9 +104,9 @@ def _update_all(kind, h, t, lr, P, S, G, H):
 
 @kernel
 def _lbfgs_all(h, lr, S, G, moves, gtds):
-    al = np.zeros(max(int(h[CAPACITY]), 1))
-    for q in range(G.shape[1]):
-        moves[q], gtds[q] = lbfgs_direction(h, lr[q], S, G, q, q, al)
+    n = G.shape[1]
+    lbfgs_directions(h, lr, S, G, n - n, n, np.zeros((3, n), dtype=np.int64), np.zeros((max(int(h[CAPACITY]), 1), n)),
+                     moves, gtds)
 
 
 @kernel(_nrt=False)

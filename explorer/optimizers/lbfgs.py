@@ -92,13 +92,13 @@ def lbfgs_dot(a, b):
 
 
 @kernel(_nrt=False)
-def lbfgs_direction(h, lr, S, G, c, q, al):
-    """Steps 1–4 for the start in column c of S, its gradient in column q of G; al : scratch (capacity,).
+def _begin(h, S, G, c, q):
+    """Steps 1–2 up to the two-loop for the start in column c of S, its gradient in column q of G.
 
-    Returns (move, g.d). Leaves t and d in the state for :func:`lbfgs_move` (or the line search).
-    """
+    Returns 0 when the start does not act (step 1: the state is untouched), 1 when its direction is set
+    (first iteration: d = -g), 2 when the two-loop must turn q = -g (left in the direction rows) into -H g."""
     d = G.shape[0]
-    tol_grad, tol_change, capacity = h[TOL_GRAD], h[TOL_CHANGE], int(h[CAPACITY])
+    tol_grad, capacity = h[TOL_GRAD], int(h[CAPACITY])
     o_dir, o_prev, o_ro, o_dirs, o_stps = _offsets(d, capacity)
     biggest = 0.0
     for j in range(d):
@@ -110,7 +110,7 @@ def lbfgs_direction(h, lr, S, G, c, q, al):
     act = not (biggest <= tol_grad)
     S[MOVED, c] = 0.0
     if not act:
-        return False, 0.0
+        return 0
     n_iter = S[N_ITER, c] + 1.0
     S[N_ITER, c] = n_iter
     if n_iter == 1.0:
@@ -119,29 +119,39 @@ def lbfgs_direction(h, lr, S, G, c, q, al):
         S[HIST_LEN, c] = 0.0
         S[HIST_START, c] = 0.0
         S[H_DIAG, c] = 1.0
-    else:
-        t_prev = S[T, c]
-        ys = 0.0
-        yy = 0.0
-        for j in range(d):  # y = g - g_prev, s = d t; dot products in index order
-            y = G[j, q] - S[o_prev + j, c]
-            s = S[o_dir + j, c] * t_prev
-            ys = y * s if j == 0 else ys + y * s
-            yy = y * y if j == 0 else yy + y * y
-        if ys > 1e-10:
-            hist_len, start = int(S[HIST_LEN, c]), int(S[HIST_START, c])
-            if hist_len == capacity:  # full: overwrite the oldest (torch: pop(0) then append)
-                slot = start
-                S[HIST_START, c] = (start + 1) % capacity
-            else:
-                slot = (start + hist_len) % capacity
-                S[HIST_LEN, c] = hist_len + 1
-            for j in range(d):
-                S[o_dirs + slot * d + j, c] = G[j, q] - S[o_prev + j, c]
-                S[o_stps + slot * d + j, c] = S[o_dir + j, c] * t_prev
-            S[o_ro + slot, c] = 1.0 / ys
-            S[H_DIAG, c] = ys / yy
-        _two_loop(S, G, c, q, d, capacity, al)
+        return 1
+    t_prev = S[T, c]
+    ys = 0.0
+    yy = 0.0
+    for j in range(d):  # y = g - g_prev, s = d t; dot products in index order
+        y = G[j, q] - S[o_prev + j, c]
+        s = S[o_dir + j, c] * t_prev
+        ys = y * s if j == 0 else ys + y * s
+        yy = y * y if j == 0 else yy + y * y
+    if ys > 1e-10:
+        hist_len, start = int(S[HIST_LEN, c]), int(S[HIST_START, c])
+        if hist_len == capacity:  # full: overwrite the oldest (torch: pop(0) then append)
+            slot = start
+            S[HIST_START, c] = (start + 1) % capacity
+        else:
+            slot = (start + hist_len) % capacity
+            S[HIST_LEN, c] = hist_len + 1
+        for j in range(d):
+            S[o_dirs + slot * d + j, c] = G[j, q] - S[o_prev + j, c]
+            S[o_stps + slot * d + j, c] = S[o_dir + j, c] * t_prev
+        S[o_ro + slot, c] = 1.0 / ys
+        S[H_DIAG, c] = ys / yy
+    for j in range(d):
+        S[o_dir + j, c] = -G[j, q]  # the two-loop's q = -g, kept in the direction rows
+    return 2
+
+
+@kernel(_nrt=False)
+def _end(h, lr, S, G, c, q):
+    """Steps 3–4 once the direction is known: returns (move, g.d); leaves t and d in the state for
+    :func:`lbfgs_move` (or the line search)."""
+    d = G.shape[0]
+    o_dir, o_prev = HEAD, HEAD + d
     for j in range(d):
         S[o_prev + j, c] = G[j, q]
     l1 = abs(G[0, q])
@@ -149,45 +159,75 @@ def lbfgs_direction(h, lr, S, G, c, q, al):
     for j in range(1, d):
         l1 = l1 + abs(G[j, q])
         gtd = gtd + G[j, q] * S[o_dir + j, c]
-    if n_iter == 1.0:
+    if S[N_ITER, c] == 1.0:
         inv_l1 = 1.0 / l1
         t = (inv_l1 if inv_l1 < 1.0 else 1.0) * lr
     else:
         t = lr
     S[T, c] = t
     S[LR, c] = lr
-    move = not (gtd > -tol_change)
+    move = not (gtd > -h[TOL_CHANGE])
     if move:
         S[MOVED, c] = 1.0
     return move, gtd
 
 
 @kernel(_nrt=False)
-def _two_loop(S, G, c, q, d, capacity, al):
-    """d = -H g by the L-BFGS two-loop recursion over the start's history (oldest entry first)."""
+def lbfgs_directions(h, lr, S, G, s0, nl, work, AL, moves, gtds):
+    """Steps 1–4 for the starts in columns s0 .. s0 + nl - 1 of S, their gradients in columns 0 .. nl - 1 of G
+    and learning rates in lr[:nl]: moves[q], gtds[q] = (move, g.d) of start s0 + q. Leaves t and d in the state
+    for :func:`lbfgs_move` (or the line search). work (3, >= nl) int64, AL (capacity, >= nl) : scratch.
+
+    The two-loop recursion runs over all the starts at once, the starts innermost: one start's recursion is a
+    chain of dependent dot products and updates, so interleaving independent starts keeps the processor busy
+    (each start's arithmetic, and so its rounding, is the same as alone). Each start's history length and
+    oldest slot are read once, and the ring index wraps by a subtraction, not a division."""
+    d = G.shape[0]
+    capacity = int(h[CAPACITY])
     o_dir, o_prev, o_ro, o_dirs, o_stps = _offsets(d, capacity)
-    hist_len, start = int(S[HIST_LEN, c]), int(S[HIST_START, c])
-    for j in range(d):
-        S[o_dir + j, c] = -G[j, q]  # q = -g, kept in the direction rows
-    for i in range(hist_len - 1, -1, -1):
-        e = (start + i) % capacity
-        dot = S[o_stps + e * d, c] * S[o_dir, c]
-        for j in range(1, d):
-            dot = dot + S[o_stps + e * d + j, c] * S[o_dir + j, c]
-        al[i] = dot * S[o_ro + e, c]
-        for j in range(d):
-            S[o_dir + j, c] = S[o_dir + j, c] + (-al[i]) * S[o_dirs + e * d + j, c]
-    h_diag = S[H_DIAG, c]
-    for j in range(d):
-        S[o_dir + j, c] = S[o_dir + j, c] * h_diag
-    for i in range(hist_len):
-        e = (start + i) % capacity
-        dot = S[o_dirs + e * d, c] * S[o_dir, c]
-        for j in range(1, d):
-            dot = dot + S[o_dirs + e * d + j, c] * S[o_dir + j, c]
-        be_i = dot * S[o_ro + e, c]
-        for j in range(d):
-            S[o_dir + j, c] = S[o_dir + j, c] + (al[i] - be_i) * S[o_stps + e * d + j, c]
+    todo, length, oldest = work[0], work[1], work[2]
+    longest = 0
+    for q in range(nl):
+        todo[q] = _begin(h, S, G, s0 + q, q)
+        length[q] = int(S[HIST_LEN, s0 + q]) if todo[q] == 2 else 0
+        oldest[q] = int(S[HIST_START, s0 + q])
+        longest = max(longest, length[q])
+    for i in range(longest - 1, -1, -1):  # newest to oldest
+        for q in range(nl):
+            if i < length[q]:
+                c = s0 + q
+                e = oldest[q] + i
+                e = e - capacity if e >= capacity else e
+                dot = S[o_stps + e * d, c] * S[o_dir, c]
+                for j in range(1, d):
+                    dot = dot + S[o_stps + e * d + j, c] * S[o_dir + j, c]
+                al = dot * S[o_ro + e, c]
+                AL[i, q] = al
+                for j in range(d):
+                    S[o_dir + j, c] = S[o_dir + j, c] + (-al) * S[o_dirs + e * d + j, c]
+    for q in range(nl):
+        if todo[q] == 2:
+            c = s0 + q
+            h_diag = S[H_DIAG, c]
+            for j in range(d):
+                S[o_dir + j, c] = S[o_dir + j, c] * h_diag
+    for i in range(longest):  # oldest to newest
+        for q in range(nl):
+            if i < length[q]:
+                c = s0 + q
+                e = oldest[q] + i
+                e = e - capacity if e >= capacity else e
+                dot = S[o_dirs + e * d, c] * S[o_dir, c]
+                for j in range(1, d):
+                    dot = dot + S[o_dirs + e * d + j, c] * S[o_dir + j, c]
+                be_i = dot * S[o_ro + e, c]
+                for j in range(d):
+                    S[o_dir + j, c] = S[o_dir + j, c] + (AL[i, q] - be_i) * S[o_stps + e * d + j, c]
+    for q in range(nl):
+        if todo[q] == 0:
+            moves[q], gtds[q] = False, 0.0
+        else:
+            moves[q], gtds[q] = _end(h, lr[q], S, G, s0 + q, q)
 
 
 @kernel(_nrt=False)

@@ -1,15 +1,25 @@
-"""Time parse + differentiate + compile for standard test functions and a 2,000-character expression.
+"""Time parse + differentiate + compile for standard test functions and a 2,000-character expression, and
+the time to the first window.
 
-    python bench/compile.py
+    xvfb-run -a -s '-screen 0 1600x1000x24' .venv/bin/python bench/compile.py
 
-Prints one line per function (median of 5 fresh compiles, sympy's cache cleared each time) and the same
-with lambdify's ``cse`` off, to show whether common-subexpression elimination pays off at evaluation.
+Prints one line per function: the median of 5 fresh compiles (sympy's cache cleared each time; the compile is
+parse, differentiate and build the expression tapes: nothing is compiled to machine code per formula), and
+the gradient + Hessian on 65,536 points with the compiled tape interpreter.
+
+First window (issue 10: "nothing gets slower"): a fresh Python, from its start until ``python main.py``'s
+window (``widgets.app.start_window``, default comparison, settings and recovery in a temporary folder) is
+exposed and has painted with its runs computed; the median of 5 starts, after one start that fills the
+compiled engine's disk cache. Needs a display (Xvfb): skipped without one.
 """
 
 from __future__ import annotations
 
+import os
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -18,7 +28,6 @@ import sympy
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from explorer import evaluate as evaluate_mod  # noqa: E402
 from explorer.surface import compile_surface  # noqa: E402
 
 FUNCTIONS = {
@@ -66,27 +75,61 @@ def time_eval(text: str, n: int = 65536, repeats: int = 20) -> float:
     return (time.perf_counter() - t0) / repeats
 
 
+FIRST_WINDOW = """
+import sys, time
+sys.path.insert(0, sys.argv[1])
+from PySide6.QtCore import QSettings
+from PySide6.QtTest import QTest
+from widgets.app import create_app, start_window
+app = create_app(["bench"])
+window = start_window(None, settings=QSettings(sys.argv[2] + "/settings.ini", QSettings.Format.IniFormat),
+                      recovery_dir=sys.argv[2] + "/recovery")
+QTest.qWaitForWindowExposed(window)
+deadline = time.time() + 60
+while any(t is None for t in window.model.trajectories) and time.time() < deadline:
+    app.processEvents()  # the runs come back from the worker
+for _ in range(3):
+    app.processEvents()
+window.repaint()
+print(time.time())
+"""
+
+
+def first_window(repeats: int = 5) -> float | None:
+    """Median seconds from a fresh interpreter's start to the painted first window; None without a display."""
+    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        return None
+    root = str(Path(__file__).resolve().parents[1])
+    times = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for i in range(repeats + 1):
+            t0 = time.time()
+            done = subprocess.run([sys.executable, "-c", FIRST_WINDOW, root, tmp], capture_output=True, text=True,
+                                  timeout=300)
+            if done.returncode != 0:
+                raise RuntimeError(done.stderr[-2000:])
+            if i:  # the first start fills the disk cache
+                times.append(float(done.stdout.split()[-1]) - t0)
+    return statistics.median(times)
+
+
 def main() -> None:
     FUNCTIONS["long (2,000 chars)"] = long_expression()
-    print(f"{'function':24s} {'chars':>5s} {'compile ms':>10s} {'eval ms cse':>11s} {'eval ms no-cse':>14s}")
+    print(f"{'function':24s} {'chars':>5s} {'compile ms':>10s} {'eval ms':>8s}")
     medians = []
     for name, text in FUNCTIONS.items():
         c = time_compile(text)
-        e_cse = time_eval(text)
-        original = evaluate_mod._lambdify
-        evaluate_mod._lambdify = lambda args, exprs: sympy.lambdify(
-            args, exprs, modules=["scipy", "numpy"], printer=evaluate_mod._Printer, cse=False, docstring_limit=0,
-            dummify=True)
-        try:
-            e_plain = time_eval(text)
-        finally:
-            evaluate_mod._lambdify = original
+        e = time_eval(text)
         if not name.startswith("long"):
             medians.append(c)
-        print(f"{name:24s} {len(text):5d} {c * 1e3:10.1f} {e_cse * 1e3:11.2f} {e_plain * 1e3:14.2f}")
+        print(f"{name:24s} {len(text):5d} {c * 1e3:10.1f} {e * 1e3:8.2f}")
     print(f"median compile over the standard functions: {statistics.median(medians) * 1e3:.1f} ms "
           f"(target <= 30 ms); long expression target <= 1000 ms")
     print("eval = gradient + Hessian on 65,536 points")
+    window = first_window()
+    print("first window: no display (run under xvfb-run)" if window is None else
+          f"first window (fresh process to painted window with its runs, median of 5): {window:.2f} s")
+    print(f"load average {os.getloadavg()[0]:.2f} (other work on the machine slows every figure)")
 
 
 if __name__ == "__main__":

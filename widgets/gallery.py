@@ -50,40 +50,70 @@ def read_lesson(path: Path) -> dict:
         return tomllib.load(fh)
 
 
-def thumbnail_data(data: dict) -> dict:
-    """Sample the surface of a parsed preset (runs on a worker): rank-coloured RGBA and marker positions.
+def thumbnail_data(path: str | Path) -> dict:
+    """Sample a lesson's surface (runs on a worker): rank-coloured RGBA and marker positions.
 
-    Returns {"rgba": (GRID, GRID, 4) uint8, row 0 = top (largest y), "minima": [(u, v)], "starts":
-    [(u, v, colour)]} with u, v in [0, 1] from the top-left corner.
+    The file is loaded as the window loads it (its variables, parameters and data), so a loss over data shows
+    its own bowl. Two variables: the map over the lesson's ranges; one: the graph of f, coloured below the
+    curve; three or more: the slice through the first run's start along the first two variables.
+    Returns {"rgba": (GRID, GRID, 4) uint8, row 0 = top, "minima": [(u, v)], "starts": [(u, v, colour)]} with
+    u, v in [0, 1] from the top-left corner.
     """
-    from explorer.surface import compile_surface
+    from explorer.preset import load_preset
 
-    surface = data["surface"]
-    ranges = surface.get("ranges") or [surface["x_range"], surface["y_range"]]
-    (x0, x1), (y0, y1) = ranges[0], ranges[1]
-    f = compile_surface(surface["expression"], dict(surface.get("parameters", {})))
-    xs, ys = np.linspace(x0, x1, GRID), np.linspace(y1, y0, GRID)
-    with np.errstate(all="ignore"):
-        z = f.value(np.stack(np.meshgrid(xs, ys), axis=-1))
-        finite = np.isfinite(z)
-        ranks = np.full(z.shape, np.nan)
-        order = np.argsort(z[finite], kind="stable")
-        r = np.empty(order.size)
-        r[order] = np.arange(order.size) / max(order.size - 1, 1)
-        ranks[finite] = r
-        rgba = rgba_bytes(ranks)
-        band = np.floor(np.nan_to_num(ranks) * BANDS)
-    edge = np.zeros(z.shape, bool)
-    edge[:, 1:] |= band[:, 1:] != band[:, :-1]
-    edge[1:, :] |= band[1:, :] != band[:-1, :]
-    rgba[edge, :3] = (rgba[edge, :3] * 0.55).astype(np.uint8)
+    preset = load_preset(path)
+    f = preset.build_surface()
+    ranges = [tuple(map(float, r)) for r in preset.surface.ranges]
+    d = len(ranges)
+    anchor = np.array(preset.runs[0].start if preset.runs else [(lo + hi) / 2 for lo, hi in ranges], dtype=float)
+    (x0, x1) = ranges[0]
+    xs = np.linspace(x0, x1, GRID)
+    if d == 1:
+        with np.errstate(all="ignore"):
+            fx = f.value(xs[:, None])
+        finite = np.isfinite(fx)
+        lo, hi = (float(np.min(fx[finite])), float(np.max(fx[finite]))) if finite.any() else (0.0, 1.0)
+        pad = 0.08 * (hi - lo or 1.0)
+        y0, y1 = lo - pad, hi + pad
+        heights = np.linspace(y1, y0, GRID)[:, None]                  # row 0 = top
+        below = heights <= np.where(finite, fx, -np.inf)[None, :]
+        ranks = np.where(below, (heights - y0) / (y1 - y0), np.nan)
+        with np.errstate(all="ignore"):
+            rgba = rgba_bytes(ranks)
+        rgba[~below] = (245, 245, 245, 255)
+        rows = np.clip(np.round((y1 - np.where(finite, fx, y0)) / (y1 - y0) * (GRID - 1)), 0, GRID - 1).astype(int)
+        rgba[rows[finite], np.arange(GRID)[finite]] = (20, 20, 20, 255)
 
-    def uv(point) -> tuple[float, float]:
-        return (float(point[0]) - x0) / (x1 - x0), (y1 - float(point[1])) / (y1 - y0)
+        def uv(point) -> tuple[float, float]:
+            x = float(point[0])
+            with np.errstate(all="ignore"):
+                fx0 = float(f.value(np.array([[x]]))[0])
+            return (x - x0) / (x1 - x0), (y1 - fx0) / (y1 - y0)
+    else:
+        (y0, y1) = ranges[1]
+        ys = np.linspace(y1, y0, GRID)
+        grid = np.broadcast_to(anchor, (GRID, GRID, d)).copy()
+        grid[..., 0], grid[..., 1] = np.meshgrid(xs, ys)
+        with np.errstate(all="ignore"):
+            z = f.value(grid)
+            finite = np.isfinite(z)
+            ranks = np.full(z.shape, np.nan)
+            order = np.argsort(z[finite], kind="stable")
+            r = np.empty(order.size)
+            r[order] = np.arange(order.size) / max(order.size - 1, 1)
+            ranks[finite] = r
+            rgba = rgba_bytes(ranks)
+            band = np.floor(np.nan_to_num(ranks) * BANDS)
+        edge = np.zeros(z.shape, bool)
+        edge[:, 1:] |= band[:, 1:] != band[:, :-1]
+        edge[1:, :] |= band[1:, :] != band[:-1, :]
+        rgba[edge, :3] = (rgba[edge, :3] * 0.55).astype(np.uint8)
 
-    starts = [(*uv(run["start"]), run.get("color") or PALETTE[i % len(PALETTE)])
-              for i, run in enumerate(data.get("runs", []))]
-    return {"rgba": rgba, "minima": [uv(m) for m in surface.get("minima", [])], "starts": starts}
+        def uv(point) -> tuple[float, float]:
+            return (float(point[0]) - x0) / (x1 - x0), (y1 - float(point[1])) / (y1 - y0)
+
+    starts = [(*uv(run.start), run.color or PALETTE[i % len(PALETTE)]) for i, run in enumerate(preset.runs)]
+    return {"rgba": rgba, "minima": [uv(m) for m in preset.surface.minima], "starts": starts}
 
 
 def thumbnail_image(sample: dict, size: int = THUMB) -> QImage:
@@ -106,6 +136,20 @@ def thumbnail_image(sample: dict, size: int = THUMB) -> QImage:
             painter.drawEllipse(int(u * size) - 3, int(v * size) - 3, 6, 6)
     painter.end()
     return image
+
+
+#: The built-in lessons in the order a course meets them: one variable, the learning rate, curvature and its
+#: traps, Newton, noise, then losses over data, and many parameters; lessons not listed follow by name.
+COURSE = ("one-variable", "learning-rate-too-large", "ravine", "saddle-point", "plateau", "rosenbrock-race",
+          "newton-vs-gradient-descent", "beale", "himmelblau", "rastrigin", "noisy-gradients", "line-fit",
+          "feature-scaling", "batch-size", "patient-readmission", "delivery-depot", "black-scholes-calibration",
+          "four-weights-least-squares", "hidden-valley-10d")
+
+
+def course_order(presets: dict[str, Path]) -> list[tuple[str, Path]]:
+    """``presets`` (name -> path) in :data:`COURSE` order, the others after them by name."""
+    rank = {name: i for i, name in enumerate(COURSE)}
+    return sorted(presets.items(), key=lambda item: (rank.get(item[0], len(COURSE)), item[0]))
 
 
 class Gallery(QDialog):
@@ -144,7 +188,7 @@ class Gallery(QDialog):
         self._populate(builtin_presets() if presets is None else presets)
 
     def _populate(self, presets: dict[str, Path]) -> None:
-        for name, path in presets.items():
+        for name, path in course_order(presets):
             try:
                 data = read_lesson(path)
                 title, lesson = str(data.get("title", name)), first_sentence(str(data.get("description", "")))
@@ -163,7 +207,7 @@ class Gallery(QDialog):
                 item.setIcon(self._placeholder)
                 if data is not None:
                     self._pending.add(str(path))
-                    self.channel.submit(lambda progress, cancelled, p=str(path), d=data: (p, _thumbnail(d)))
+                    self.channel.submit(lambda progress, cancelled, p=str(path): (p, _thumbnail(p)))
         if self.list.count():
             self.list.setCurrentRow(0)
 
@@ -192,10 +236,10 @@ class Gallery(QDialog):
         super().done(result)
 
 
-def _thumbnail(data: dict):
+def _thumbnail(path: str):
     """thumbnail_data, or the exception: a broken preset shows no thumbnail, never breaks the gallery."""
     try:
-        return thumbnail_data(data)
+        return thumbnail_data(path)
     except Exception as exc:
         return exc
 

@@ -16,6 +16,7 @@ from explorer.runs import RunSpec
 from explorer.summary import SUMMARY_HEADER
 from explorer.surface import compile_surface
 from widgets.export import animation_steps, export_animation, export_png, export_trajectories_csv
+from widgets.gallery import COURSE
 
 
 def _bowl(steps: int = 40) -> Comparison:
@@ -182,7 +183,29 @@ def test_gallery_lists_every_lesson_with_a_thumbnail(qtbot):
     assert "\n" in first.text() and not first.icon().isNull()
     image = first.icon().pixmap(64, 64).toImage()
     assert len({image.pixel(x, y) for x in range(0, 64, 4) for y in range(0, 64, 4)}) > 5   # not a flat grey
+    assert first.text().startswith("One variable")                       # a course starts with one variable
+    assert set(COURSE) == set(builtin_presets())                          # every lesson has its place
     gallery._open_item(gallery.list.item(1))
-    assert opened == [(str(list(builtin_presets().values())[1]), True)]
+    assert opened == [(str(builtin_presets()[COURSE[1]]), True)]
     assert first_sentence("One idea. Two ideas.") == "One idea."
     assert first_sentence("Minimum at (3, 0.5) here. Then more.") == "Minimum at (3, 0.5) here."
+
+
+@pytest.mark.parametrize("name", ["batch-size", "line-fit", "delivery-depot", "rosenbrock-race"])
+def test_gallery_thumbnails_show_each_lesson_s_own_loss(name):
+    """The thumbnail is the surface the window opens (its variables and data): around the lesson's known
+    minimum it has the colour map's lowest tenth. Data lessons were drawn in x and y with the data's column
+    names as parameters: a tilted band with mid colours at the minimum."""
+    from explorer.preset import builtin_presets
+    from widgets.colors import lookup_table
+    from widgets.gallery import thumbnail_data
+
+    sample = thumbnail_data(builtin_presets()[name])
+    rgb = sample["rgba"][..., :3].astype(int)
+    h, w = rgb.shape[:2]
+    (mu, mv), *_ = sample["minima"]
+    row, col = int(round(mv * (h - 1))), int(round(mu * (w - 1)))
+    near = rgb[max(row - 2, 0): row + 3, max(col - 2, 0): col + 3].reshape(-1, 1, 3)
+    table = lookup_table()[:, :3].astype(int)
+    lowest = np.abs(near - table[None, : len(table) // 10]).sum(axis=-1).min(axis=1) < 12
+    assert lowest.any(), name

@@ -131,7 +131,6 @@ def main() -> None:
     window.resize(*SIZE)
     window.show()
     contour = PaintCounter(window.contour_view.viewport())
-    surface = PaintCounter(window.surface_view)
 
     def spin(seconds: float) -> None:
         end = time.perf_counter() + seconds
@@ -203,11 +202,11 @@ def main() -> None:
         while time.perf_counter() < deadline:
             app.processEvents()
             tc, tt = changed.get("t"), changed.get("paths", 0.0)
-            if tc and drawn is None and contour.last > tc and surface.last > tc:
-                drawn = max(contour.last, surface.last)
-            if drawn and not model.pending and contour.last > tt and surface.last > tt:
+            if tc and drawn is None and contour.last > tc and window.surface_view.rendered_at > tc:
+                drawn = max(contour.last, window.surface_view.rendered_at)
+            if drawn and not model.pending and contour.last > tt and window.surface_view.rendered_at > tt:
                 break
-        paths = max(contour.last, surface.last)
+        paths = max(contour.last, window.surface_view.rendered_at)
         compiled = changed.get("t", float("nan")) - t
         typed.append((paths - t, compiled))
         print(f"typed change -> both views redrawn, {name:10s}: {(drawn - t) * 1000:6.1f} ms "

@@ -14,11 +14,12 @@ over the view (its legend, captions) are ordinary children painted on top. Text 
 (``pyqtgraph.opengl.GLTextItem``, which paint with a ``QPainter`` on the view) are placed during the GL pass
 and written on the read-back image.
 
-The 3-D view may update at its own, lower rate but never holds the map back: while the model animates
-(:meth:`GLCanvas.animate`, called for each playback step) a new image is rendered at most every
-:data:`ANIMATION_SHARE`-th of the time, measured by what the last render cost; the last frame of a
-playback is always drawn. Turning the camera with the mouse renders every frame, and a grab (export,
-render) always draws the current scene.
+The 3-D view updates at its own, lower rate and never holds the map back: a repaint of the window shows the
+previous 3-D image and the new one is rendered in a repaint of its own right after, so the map's new frame
+reaches the screen first; when changes come faster than it renders (playback, a start dragged on the map),
+a new image is rendered at most every 1/:data:`ANIMATION_SHARE`-th of the time, measured by what the last
+render cost, and the newest scene is always drawn once the changes stop. Turning the camera with the mouse
+renders every frame, and a grab (export, render) always draws the current scene.
 
 When no OpenGL context can be made (Qt's ``offscreen`` platform, a machine without GL) the canvas says so
 in words instead of crashing.
@@ -38,7 +39,7 @@ from PySide6.QtGui import QImage, QOffscreenSurface, QOpenGLContext, QPainter, Q
 from PySide6.QtOpenGL import QOpenGLFramebufferObject, QOpenGLFramebufferObjectFormat
 from PySide6.QtWidgets import QWidget
 
-ANIMATION_SHARE = 1 / 3     # while animating, 3-D renders take at most this share of the GUI thread
+ANIMATION_SHARE = 1 / 3     # under a stream of changes, 3-D renders take at most this share of the time
 INPUT_HOLD = 0.25           # seconds after a mouse event on the view during which every frame renders
 NO_GL_TEXT = "The 3-D view needs OpenGL, which is not available here."
 
@@ -56,22 +57,23 @@ class GLCanvas(GLViewMixin, QWidget):
         self._gl_surface: QOffscreenSurface | None = None
         self._gl_fbo: QOpenGLFramebufferObject | None = None
         self._gl_resolve: QOpenGLFramebufferObject | None = None
-        self._gl_pixels = None           # the buffer the last image points into
+        self._gl_pixels = None           # the buffer the last image points into (it does not own it)
         self._gl_initialized = False
         super().__init__(parent, **kwargs)
         self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)   # the image covers every pixel
         self.frames = 0             # images rendered (a paint of an unchanged view reuses the last one)
+        self.rendered_at = 0.0      # time.perf_counter() when the last one was
         self._gl_image: QImage | None = None
         self._gl_dirty = True
         self._gl_texts: list[tuple] = []
-        self._gl_animating_until = 0.0
         self._gl_next_render = 0.0
         self._gl_last_input = -1.0
         self._gl_top: QWidget | None = None
         self._gl_screen_pass = False
         self._gl_later = QTimer(self, singleShot=True)
-        self._gl_later.timeout.connect(self.update)
+        self._gl_later.timeout.connect(self._gl_repaint_alone)
+        self._gl_own_pass = False
 
     def showEvent(self, event) -> None:
         top = self.window()
@@ -90,12 +92,12 @@ class GLCanvas(GLViewMixin, QWidget):
             QTimer.singleShot(0, self._gl_end_screen_pass)
         return False
 
+    def _gl_repaint_alone(self) -> None:
+        self._gl_own_pass = True
+        self.update()
+
     def _gl_end_screen_pass(self) -> None:
         self._gl_screen_pass = False
-
-    def animate(self) -> None:
-        """The next updates are frames of an animation (playback): they may be drawn at the view's own rate."""
-        self._gl_animating_until = time.perf_counter() + 0.1
 
     def addItem(self, item) -> None:
         if isinstance(item, GLTextItem):
@@ -133,9 +135,13 @@ class GLCanvas(GLViewMixin, QWidget):
         return self._gl_fbo.handle() if self._gl_fbo is not None else 0
 
     def grabFramebuffer(self) -> QImage:
-        """The view as an image of its device size, rendered now."""
+        """The view as an image of its device size, rendered now (a copy: it stays valid)."""
         image = self._gl_render()
-        return image if image is not None else QImage()
+        return image.copy() if image is not None else QImage()
+
+    def shown_image(self) -> QImage:
+        """A copy of the image the view painted last (what is on screen), without rendering."""
+        return self._gl_image.copy() if self._gl_image is not None else QImage()
 
     def update(self, *args) -> None:
         self._gl_dirty = True
@@ -144,11 +150,15 @@ class GLCanvas(GLViewMixin, QWidget):
     # ------------------------------------------------------------------ drawing
     def paintEvent(self, event) -> None:
         now = time.perf_counter()
-        if (self._gl_dirty and self._gl_image is not None and self._gl_screen_pass and now < self._gl_animating_until
-                and now < self._gl_next_render and now - self._gl_last_input > INPUT_HOLD):
-            self._gl_later.start(max(1, int((self._gl_next_render - now) * 1000)))   # the newest frame, a bit later
+        if (self._gl_dirty and self._gl_image is not None and self._gl_screen_pass and not self._gl_own_pass
+                and now - self._gl_last_input > INPUT_HOLD):
+            # the previous image now, the new one in a repaint of its own right after: whatever else changed in
+            # this pass (the map) reaches the screen without waiting for the 3-D render; no sooner than the
+            # share allows when changes keep coming
+            self._gl_later.start(max(0, int((self._gl_next_render - now) * 1000)))
             image = self._gl_image
         else:
+            self._gl_own_pass = False
             image = self._gl_render() if self._gl_dirty or self._gl_image is None else self._gl_image
         painter = QPainter(self)
         if image is None:
@@ -181,7 +191,7 @@ class GLCanvas(GLViewMixin, QWidget):
             painter.end()
         self._gl_dirty = False
         self.frames += 1
-        end = time.perf_counter()
+        end = self.rendered_at = time.perf_counter()
         self._gl_next_render = end + (end - start) * (1 / ANIMATION_SHARE - 1)
         return self._gl_image
 

@@ -168,7 +168,7 @@ class SurfaceView(GLCanvas):
                                    (model.runs_changed, self._rebuild_runs),
                                    (model.run_changed, self._on_run_changed),
                                    (model.trajectories_changed, self._on_trajectories_changed),
-                                   (model.step_changed, self._on_playback_step),
+                                   (model.step_changed, self._on_step),
                                    (model.view.changed, self._on_view_changed),
                                    (model.session.changed, self._on_view_changed)))
         self._on_surface_changed()
@@ -444,10 +444,6 @@ class SurfaceView(GLCanvas):
         return np.array(out).reshape(-1, 2)
 
     # ------------------------------------------------------------------ step
-    def _on_playback_step(self, _step=None) -> None:
-        self.animate()      # a playback frame: drawn at the 3-D view's own rate, never holding the map back
-        self._on_step()
-
     def _on_step(self, _step=None) -> None:
         """Cut every path at the current step and move the balls (cheap: runs at playback rate)."""
         step = self._model.step

@@ -327,3 +327,16 @@ def test_long_runs_are_simulated_off_the_gui_thread(qtbot):
     assert all(t is not None and t.points[0].tolist() == list(r.start)
                for t, r in zip(model.trajectories, model.runs, strict=True))
     window.close()
+
+
+@pytest.mark.gl
+def test_the_3d_view_follows_playback_at_its_own_rate_and_shows_the_last_step(qtbot, window):
+    model, view = window.model, window.surface_view
+    frames = view.frames
+    for k in range(1, 61):                         # faster than the 3-D view renders
+        model.set_step(k)
+        QCoreApplication.processEvents()
+        assert window.contour_view.racer_positions()[0] == pytest.approx(model.point_at(0))   # the map: at once
+    qtbot.wait(500)                                # then the 3-D view catches up with the last step
+    assert 0 < view.frames - frames
+    assert view.shown_image() == view.grabFramebuffer()

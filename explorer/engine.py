@@ -45,7 +45,7 @@ from explorer.optimizers.lbfgs import (
 )
 from explorer.optimizers.lbfgs import T as LBFGS_T
 from explorer.optimizers.newton import newton_step
-from explorer.tape import block_lanes, load_constants, load_parameters, reduce_rows, run_tape
+from explorer.tape import aligned_rows, block_lanes, load_constants, load_parameters, reduce_rows, run_tape
 
 RUNNING_OR_MAX_STEPS, CONVERGED, DIVERGED = 0, 1, 2
 
@@ -138,19 +138,19 @@ def drive(code, imm, consts, meta, outs, params, cols, data, full_scale,
     n_out = outs.size
     n_inputs, n_regs = meta[0], meta[2]
     lanes = block_lanes(n_regs)
-    regs = np.zeros((n_regs, lanes))
+    regs = aligned_rows(n_regs, lanes)
     load_constants(consts, n_inputs, regs, lanes)
     load_parameters(params, d, n_inputs, regs)
     # f, ∇f, H at the lanes' points: the tape's output registers in place, or (with data) their row sums
-    res = np.empty((n_out, lanes))
+    res = aligned_rows(n_out, lanes)
     OUT = res if data else regs
     base = 0 if data else outs[0]
     F = OUT[base]
     GF = OUT[base + 1:base + 1 + d]
     HF = OUT[base + 1 + d:base + n_out]
     # the same on step k's minibatch, and the gradient plus noise
-    BS = np.empty((n_out, lanes))
-    GN = np.empty((d, lanes))
+    BS = aligned_rows(n_out, lanes)
+    GN = aligned_rows(d, lanes)
     minibatch = b_row.size > 0
     noisy = noise_tab.shape[0] > 0
     GB = BS[1:1 + d] if minibatch else GF

@@ -85,6 +85,11 @@ def adam_step(h, c, lr, P, S, G, s0, nl):
     beta1, beta2, eps, weight_decay, amsgrad, decoupled = h[0], h[1], h[2], h[3], h[4] != 0, h[5] != 0
     bias_correction1, bias_correction2_sqrt = c[0], c[1]
     d = P.shape[0]
+    # torch's step_size = lr / bias_correction1, once per start (not per coordinate: the divider is what
+    # bounds this kernel); held in the lr row, which store_lr rewrites below
+    step_size = S[0, s0:s0 + nl]
+    for q in range(nl):
+        step_size[q] = -(lr[q] / bias_correction1)
     for j in range(d):
         p = P[j, s0:s0 + nl]
         exp_avg = S[2 + j, s0:s0 + nl]
@@ -98,7 +103,7 @@ def adam_step(h, c, lr, P, S, G, s0, nl):
                 v = maximum(max_sq[q], v)
                 max_sq[q] = v
             denom = math.sqrt(v) / bias_correction2_sqrt + eps
-            p[q] = m * (-(lr[q] / bias_correction1)) / denom + pq
+            p[q] = m * step_size[q] / denom + pq
     store_lr(S, lr, s0, nl)
     for q in range(nl):
         S[1, s0 + q] = bias_correction2_sqrt

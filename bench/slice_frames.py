@@ -88,7 +88,8 @@ def main() -> None:
             c0, s0, k0 = contour.count, window.surface_view.frames, model.step
             bar.play()
             t0 = time.perf_counter()
-            spin(PLAY_SECONDS)
+            while time.perf_counter() - t0 < PLAY_SECONDS and bar.playing:   # a short lesson ends sooner
+                app.processEvents()
             elapsed = time.perf_counter() - t0
             bar.pause()
             figures = ((contour.count - c0) / elapsed, (window.surface_view.frames - s0) / elapsed,

@@ -22,6 +22,7 @@ Pan/zoom with the usual pyqtgraph gestures (drag on empty space, wheel).
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import replace
 
 import contourpy
@@ -283,6 +284,7 @@ class ContourView(pg.PlotWidget):
         # a slice moving with playback is drawn as a draft (iso-lines from every other grid point, not
         # antialiased) and again in full once it has stood still for SETTLE_MS
         self.draft = False
+        self._framed_at = -1.0
         self._settle = QtCore.QTimer(self, singleShot=True, interval=SETTLE_MS)
         self._settle.timeout.connect(self._settled)
         # what to draw (the surface, a slice of it, the curve of one variable) comes from the model's projection
@@ -344,7 +346,13 @@ class ContourView(pg.PlotWidget):
             xs, ys, values = self._grid.sample(proj.surface, proj.x_range, proj.y_range)
             self.grid_values = values
             self._xs, self._ys = xs, ys
-            self.draft = not reframe          # the same frame, moved: the anchor goes along with playback
+            # a draft: the same frame, moved (the anchor goes along with playback), or a slice framed anew at
+            # playback rate (random directions are scaled to the anchor's norm: the box follows it)
+            now = time.monotonic()
+            streaming = proj.kind == "slice" and now - self._framed_at < SETTLE_MS / 1000
+            self._framed_at = now
+            self.draft = not reframe or streaming
+            self._draft_paths(self.draft)
             self._draw_levels()
             self._image.setRect(QtCore.QRectF(x0, y0, x1 - x0, y1 - y0))   # after setImage: scales by its size
             if self.draft:
@@ -391,7 +399,18 @@ class ContourView(pg.PlotWidget):
     def _settled(self) -> None:
         if self.draft and self.grid_values is not None:
             self.draft = False
+            self._draft_paths(False)
             self._draw_levels()
+
+    def _draft_paths(self, draft: bool) -> None:
+        """Paths on a slice moving with playback are drawn as drafts too: segment by segment, not antialiased.
+        Projected onto a moving plane a path can zigzag across the whole box; Qt's antialiased stroke of such a
+        self-crossing outline took 10-190 ms a frame (hidden-valley-10d), as separate plain segments a few."""
+        for item in self._paths:
+            if item.opts["antialias"] == draft:
+                item.opts["antialias"] = not draft
+                item.setSegmentedLineMode("on" if draft else "auto")
+                item.update()
 
     def _unframe(self, *_args) -> None:
         self._framed = False

@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QSettings, Qt, QTimer
+from PySide6.QtCore import QCoreApplication, QSettings, Qt, QThread, QTimer
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
@@ -181,12 +181,71 @@ def start_window(preset: str | None = None, *, settings: QSettings | None = None
     return window
 
 
+WARM_UP_CODE = "from explorer.compiled import warm_up; warm_up()"
+
+
+def engine_marker() -> Path | None:
+    """The file that says the engine's kernels are in the disk cache for this numba and these engine files;
+    None when no cache folder is writable (then the kernels compile in memory at every start)."""
+    import numba
+
+    from explorer import compiled
+
+    folder = compiled.cache_folder()
+    if folder is None:
+        return None
+    return Path(folder) / f"warm-{numba.__version__}-{compiled.ENGINE_STAMP}"
+
+
+def prepare_engine(app: QApplication, command: list[str] | None = None) -> bool:
+    """Before the first window after an install (or an engine update): compile the optimizer engine once, in
+    a separate process, while a dialog says so. Numba compiles every kernel the first time (30-40 s on a
+    2-core machine); without this the app showed nothing at all for that long. Later starts load the kernels
+    from the disk cache (about a second) and show no dialog. Returns True when it compiled."""
+    import os
+    import subprocess
+
+    from PySide6.QtWidgets import QProgressDialog
+
+    marker = engine_marker()
+    if marker is not None and marker.exists():
+        return False
+    dialog = QProgressDialog("Preparing the optimizer engine.\nThis happens once after installing and takes "
+                             "about half a minute.", "", 0, 0)
+    dialog.setCancelButton(None)
+    dialog.setWindowTitle(APPLICATION)
+    dialog.setMinimumDuration(0)
+    dialog.setMinimumWidth(460)
+    dialog.show()
+    app.processEvents()
+    if marker is None:                      # nothing can be cached: compile here, with the dialog on screen
+        from explorer.compiled import warm_up
+
+        warm_up()
+    else:
+        root = str(Path(__file__).resolve().parents[1])     # the folder holding explorer/ (a checkout or site)
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join([root, os.environ.get("PYTHONPATH", "")]))
+        process = subprocess.Popen(command or [sys.executable, "-c", WARM_UP_CODE], env=env,
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        while process.poll() is None:
+            app.processEvents()
+            QThread.msleep(30)
+        if process.returncode == 0:
+            try:
+                marker.write_text("the engine's kernels are in this cache folder\n", encoding="utf-8")
+            except OSError:
+                pass
+    dialog.close()
+    return True
+
+
 def run(preset: str | None = None, argv: list[str] | None = None) -> int:
     """Open the window (optionally on ``preset``) and run the event loop; returns the exit code."""
     from explorer import compile_worker
 
     app = create_app(argv)
     compile_worker.start()   # sympy takes ~0.5 s to import in the worker; do it before the first keystroke
+    prepare_engine(app)
     window = start_window(preset)
     try:
         return app.exec()

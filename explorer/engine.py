@@ -48,6 +48,14 @@ from explorer.optimizers.newton import newton_step
 from explorer.tape import aligned_rows, block_lanes, load_constants, load_parameters, reduce_rows, run_tape
 
 RUNNING_OR_MAX_STEPS, CONVERGED, DIVERGED = 0, 1, 2
+# flag bit of a lane at a fixed point of its iteration: it ends at the last point (k = steps) where it stands.
+# An L-BFGS step without a line search that does not move (max |g| <= tolerance_grad: the state is untouched;
+# or g.d > -tolerance_change) leaves the lane's next step the same: the point and so g are the same (no
+# minibatch, no noise), y = g - g_prev = 0 so y.s > 1e-10 fails and the history and H_diag stay, the two-loop
+# gives the same d, g.d fails the test again, whatever the learning rate. Every later point is this point,
+# whose stopping rules found nothing, so the lane runs out of steps here; torch would step it in place to the
+# end (issue 10: 34,000 of the 40,000 starts of the Himmelblau basin map with L-BFGS stand still so).
+STILL = 4
 
 
 @kernel(_nrt=False)
@@ -160,6 +168,8 @@ def drive(code, imm, consts, meta, outs, params, cols, data, full_scale,
     total = np.empty(lanes)
     gn2 = np.empty(lanes)
     flag = np.zeros(lanes, dtype=np.int8)
+    still = np.zeros(lanes, dtype=np.int8)
+    n_still = 0
     acc = np.empty(n_out)
     x = np.empty(d)
     coef_tab = np.zeros((max(k1 - k0, 1), N_COEFS))  # each step's scalars, once for all lanes
@@ -179,9 +189,14 @@ def drive(code, imm, consts, meta, outs, params, cols, data, full_scale,
     minus_one = zero - 1
     n_rows = cols.shape[1]
     per_start_lr = lr_tab.shape[1] > 1
+    # L-BFGS without a line search, on the same gradient every step: a lane that did not move stays (see STILL)
+    settle = kind == LBFGS and h[LINE_SEARCH] == 0 and not minibatch and not noisy and not record
     write = lane0
     for b0 in range(lane0, lane1, lanes):
         nl = min(lanes, lane1 - b0)
+        if n_still:  # set at the last step of the previous block
+            still[:] = 0
+            n_still = 0
         for k in range(k0, k1):
             # 1. f, ∇f (and H) at the lanes' points
             if data:
@@ -200,8 +215,15 @@ def drive(code, imm, consts, meta, outs, params, cols, data, full_scale,
                     rec_p[k, j] = P[j, b0]
                     rec_g[k, j] = GF[j, 0]
                 rec_f[k] = F[0]
-            # 2. stopping rules; stopped lanes (rare) are handled one by one and swapped to the block's end
+            # 2. stopping rules (and lanes standing still, STILL); stopped lanes are handled one by one and swapped
+            # to the block's end
             any_stop = _rules(F, GF, P, b0, nl, total, gn2, flag, tol2, centre, reach, box)
+            if n_still:
+                for q in range(nl):
+                    flag[q] |= still[q]
+                    any_stop |= still[q]
+                    still[q] = 0
+                n_still = 0
             if any_stop or k == steps:
                 q = 0
                 while q < nl:
@@ -210,7 +232,7 @@ def drive(code, imm, consts, meta, outs, params, cols, data, full_scale,
                         continue
                     i = who[b0 + q]
                     status[i] = DIVERGED if flag[q] & 2 else (CONVERGED if flag[q] & 1 else RUNNING_OR_MAX_STEPS)
-                    stop_k[i] = k
+                    stop_k[i] = steps if flag[q] & STILL else k
                     final_loss[i] = F[q]
                     for j in range(d):
                         final[i, j] = P[j, b0 + q]
@@ -279,6 +301,9 @@ def drive(code, imm, consts, meta, outs, params, cols, data, full_scale,
                         if record:
                             rec_evals[0] += int(ls[EVALS])
                     lbfgs_move(P, S, lane)
+                    if settle and not move:
+                        still[q] = STILL
+                        n_still += 1
             elif kind == NEWTON:
                 newton_step(h, lrq, P, S, GS, HS, b0, nl)
             else:

@@ -304,6 +304,39 @@ def test_batch_matches_single_runs_for_other_optimizers(rosenbrock, optimizer, p
     _batch_matches_runs(rosenbrock, optimizer, params, starts, 60, tolerance=1e-6, bounds=VIEW)
 
 
+def test_lbfgs_starts_that_stand_still_end_where_single_runs_end():
+    # Without a line search L-BFGS stops moving once g.d > -tolerance_change (here |g| ~ 3e-5, above the
+    # tolerance 1e-6) and then repeats the same step to the end; the batch retires such a start at once
+    # (engine.STILL). Its end (max_steps, the last step, point and loss) must be the single run's, bit for bit,
+    # whatever the learning rates of the steps it skips.
+    himmelblau = compile_surface("(x^2 + y - 11)^2 + (x + y^2 - 7)^2")
+    box = ((-5.0, 5.0), (-5.0, 5.0))
+    starts = np.array([[1.0, 1.0], [-1.0, 2.5], [4.0, 4.0], [-4.5, -4.0], [2.0, -3.0], [0.0, 0.0]])
+    for params, schedule in [({"history_size": 10}, None), ({}, Schedule("cosine", {"T_max": 150})),
+                             ({"lr": np.array([1.0, 0.5, 0.9, 1.0, 0.7, 1.0])}, None)]:
+        r = run_batch(himmelblau, "lbfgs", params, starts, 300, tolerance=1e-6, bounds=box, schedule=schedule)
+        for i, start in enumerate(starts):
+            p = {k: (v[i] if isinstance(v, np.ndarray) else v) for k, v in params.items()}
+            t = simulate_run(himmelblau, RunSpec("", "lbfgs", tuple(start), p, schedule=schedule), steps=300,
+                             tolerance=1e-6, bounds=box)
+            assert (r.status[i], r.steps[i]) == (t.status, t.stop_step), i
+            np.testing.assert_array_equal(r.final[i], t.points[-1])
+            assert r.final_loss[i] == t.loss[-1]
+        assert list(r.status[:5]) == ["max_steps"] * 5 and r.status[5] == "diverged"
+    t = simulate_run(himmelblau, RunSpec("", "lbfgs", (1.0, 1.0), {}), steps=300, tolerance=1e-6, bounds=box)
+    np.testing.assert_array_equal(t.points[50:], np.repeat(t.points[-1:], 251, axis=0))  # it stood still
+    # the whole basin map's grid, group by group: sampled starts against their single runs
+    side = np.linspace(-5, 5, 200)
+    grid = np.stack(np.meshgrid(side, side), axis=-1).reshape(-1, 2)
+    r = run_batch(himmelblau, "lbfgs", {"history_size": 10}, grid, 500, tolerance=1e-6, bounds=box)
+    for i in np.random.default_rng(3).choice(len(grid), 40, replace=False):
+        t = simulate_run(himmelblau, RunSpec("", "lbfgs", tuple(grid[i]), {"history_size": 10}), steps=500,
+                         tolerance=1e-6, bounds=box)
+        assert (r.status[i], r.steps[i]) == (t.status, t.stop_step), i
+        np.testing.assert_array_equal(r.final[i], t.points[-1])
+    assert (r.status == "max_steps").sum() > 30_000
+
+
 def test_batch_with_one_learning_rate_per_start(valley):
     starts = np.tile([[0.5, 1.0]], (4, 1))
     lrs = np.array([0.001, 0.05, 0.099, 0.2])

@@ -94,7 +94,10 @@ def apply_theme(app: QApplication, theme: str) -> None:
     background, foreground = ("#17181a", "#e8e8e8") if theme == "dark" else ("w", "#202020")
     app.setPalette(dark_palette() if theme == "dark" else app.style().standardPalette())
     pg.setConfigOptions(background=background, foreground=foreground)
-    for widget in app.allWidgets():   # plots already on screen follow the theme too
+    # plots already on screen follow the theme too: only those of windows on screen (allWidgets() also
+    # returned plots of closed windows being torn down, and touching those crashed now and then)
+    shown = [top for top in app.topLevelWidgets() if top.isVisible()]
+    for widget in [w for top in shown for w in (top, *top.findChildren(pg.GraphicsView))]:
         try:
             if isinstance(widget, pg.GraphicsView):
                 widget.setBackground(background)

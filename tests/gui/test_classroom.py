@@ -658,6 +658,7 @@ def test_13_the_3d_view_follows_the_dark_theme(qtbot, open_window):
     settle(window)
     corner = window.surface_view.renderToArray((200, 150))[2, 2, :3]
     assert corner.max() < 60                                          # a dark background, not white
+    assert window.contour_view.backgroundBrush().color().lightness() < 60   # the plots on screen follow too
     window.theme_requested.emit("light")
     settle(window)
     assert window.surface_view.renderToArray((200, 150))[2, 2, :3].min() > 200

@@ -82,8 +82,8 @@ def qimage_to_rgb(image: QImage) -> np.ndarray:
 
 
 def grab_rgb(widget: QWidget, width: int | None = None) -> np.ndarray:
-    """(h, w, 3) uint8 picture of ``widget`` (3-D views included: Qt renders QOpenGLWidget children),
-    scaled down to ``width`` pixels when it is wider."""
+    """(h, w, 3) uint8 picture of ``widget`` (3-D views included: they draw their current scene into the
+    grab, :mod:`widgets.gl_canvas`), scaled down to ``width`` pixels when it is wider."""
     image = widget.grab().toImage()
     if width is not None and image.width() > width:
         image = image.scaledToWidth(width, Qt.TransformationMode.SmoothTransformation)

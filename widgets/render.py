@@ -1,9 +1,9 @@
 """Draw the whole window at a given step to a PNG without the user seeing it (README shots, slides, tests).
 
 Used by ``python main.py render PRESET --png OUT [--step N] [--size WxH]``. The window is laid out at the
-requested size and captured with :meth:`QWidget.grab`, which includes the 3-D view (Qt renders a
-QOpenGLWidget's framebuffer into the grab). Under Xvfb the GL view needs a real X display, so run it with
-``xvfb-run``; with ``QT_QPA_PLATFORM=offscreen`` the 3-D view may come out empty.
+requested size and captured with :meth:`QWidget.grab`, which includes the 3-D view (it renders off screen
+into an image, :mod:`widgets.gl_canvas`, and a grab draws its current scene). Its OpenGL context needs an X
+display, so run it with ``xvfb-run``; with ``QT_QPA_PLATFORM=offscreen`` the 3-D view may come out empty.
 """
 
 from __future__ import annotations

@@ -74,38 +74,65 @@ def _rules(F, GF, P, b0, nl, total, gn2, flag, tol2, centre, reach, box):
     Diverged: f + g_0 + ... (+ p_0 + ... without a box), summed in that order, is not finite (so f, g or p
     is inf or nan, or the sum overflows), or a coordinate is farther than reach from the centre.
     Converged: g_0^2 + g_1^2 + ... <= tol2.
+
+    Each loop is a pass over the block's rows with no branch inside (flags from comparisons, OR-ed into an
+    accumulator), so it vectorises; the flags are set in the pass adding the last term, which saves a pass
+    that would store the sums and read them back (the branching version cost 0.61 ns per lane, this 0.4).
     """
+    d = GF.shape[0]
+    n_terms = d if box else 2 * d  # the terms after f: g_0 .. g_{d-1} (then p_0 .. p_{d-1})
     g0 = GF[0]
-    for q in range(nl):
-        total[q] = F[q] + g0[q]
-        gn2[q] = g0[q] * g0[q]
-    for j in range(1, GF.shape[0]):
-        g = GF[j]
-        for q in range(nl):
-            total[q] += g[q]
-            gn2[q] += g[q] * g[q]
-    if not box:
-        for j in range(P.shape[0]):
-            p = P[j, b0:b0 + nl]
-            for q in range(nl):
-                total[q] += p[q]
     any_stop = 0
-    for q in range(nl):
-        t = total[q]
-        f = 2 if t - t != 0.0 else 0
-        if gn2[q] <= tol2:
-            f |= 1
-        flag[q] = f
-        any_stop |= f
+    if n_terms == 1:
+        for q in range(nl):
+            t = F[q] + g0[q]
+            f = np.int8(2 * (t - t != 0.0) + (g0[q] * g0[q] <= tol2))
+            flag[q] = f
+            any_stop |= f
+    else:
+        for q in range(nl):
+            total[q] = F[q] + g0[q]
+            gn2[q] = g0[q] * g0[q]
+        for i in range(1, n_terms - 1):
+            if i < d:
+                g = GF[i]
+                for q in range(nl):
+                    total[q] += g[q]
+                    gn2[q] += g[q] * g[q]
+            else:
+                p = P[i - d, b0:b0 + nl]
+                for q in range(nl):
+                    total[q] += p[q]
+        if n_terms == d:  # the last term is g_{d-1}
+            g = GF[d - 1]
+            for q in range(nl):
+                t = total[q] + g[q]
+                f = np.int8(2 * (t - t != 0.0) + (gn2[q] + g[q] * g[q] <= tol2))
+                flag[q] = f
+                any_stop |= f
+        else:  # p_{d-1}
+            p = P[d - 1, b0:b0 + nl]
+            for q in range(nl):
+                t = total[q] + p[q]
+                f = np.int8(2 * (t - t != 0.0) + (gn2[q] <= tol2))
+                flag[q] = f
+                any_stop |= f
     if box:
+        out = np.int8(0)
         for j in range(P.shape[0]):
             c, r = centre[j], reach[j]
             p = P[j, b0:b0 + nl]
-            for q in range(nl):
-                dist = p[q] - c if c != 0 else p[q]
-                if not abs(dist) <= r:  # also for nan
-                    flag[q] |= 2
-                    any_stop |= 2
+            if c != 0:
+                for q in range(nl):
+                    f = np.int8(2 * (not abs(p[q] - c) <= r))  # also for nan
+                    flag[q] |= f
+                    out |= f
+            else:
+                for q in range(nl):
+                    f = np.int8(2 * (not abs(p[q]) <= r))
+                    flag[q] |= f
+                    out |= f
+        any_stop |= out
     return any_stop
 
 

@@ -77,6 +77,12 @@ class RunTable(QWidget):
         self._fill(m.step)
         widths = [max(w, self.table.sizeHintForColumn(c)) for c, w in enumerate(widths)]
         widths[0] = min(widths[0], RUN_COLUMN_MAX)     # a long label is elided (its tooltip has it all)
+        # a loss or gradient norm between the first and the last step can be wider than both ("1.234 × 10⁻⁵"
+        # where they read "12.5" and "≈ 0"): room for the widest number for people, never "1.… …"
+        widest = self.table.fontMetrics().horizontalAdvance("−8.888 × 10⁻¹⁸") + 8
+        for name in ("Loss", "‖∇f‖"):
+            if name in COLUMNS[:-1]:
+                widths[COLUMNS.index(name)] = max(widths[COLUMNS.index(name)], widest)
         header = self.table.horizontalHeader()
         for c, w in enumerate(widths[:-1]):
             header.resizeSection(c, max(w + 16, header.sectionSizeHint(c)))

@@ -696,3 +696,19 @@ def test_5_the_first_start_opens_the_lesson_and_a_later_one_an_untitled_surface(
     later = open_window()
     assert later.model.expression == "x^2 + 3 y^2" and later.model.title == "Untitled"
     assert "Rosenbrock" not in later.windowTitle()
+
+
+def test_11_numbers_in_the_table_are_never_cut_at_any_step(qtbot, open_window):
+    """Mid-race a loss such as 1.234 × 10⁻⁵ is wider than the start's 12.5 and the end's ≈ 0: it showed as
+    '1.… …' in the hidden-valley lesson."""
+    window = open_window(lesson_path("hidden-valley-10d"), size=(1600, 1000))
+    table = window.run_table.table
+    metrics = table.fontMetrics()
+    for step in (0, 150, 401, 700, window.model.max_step):
+        window.playback.scrub.setValue(step)                         # the slider, as a hand would move it
+        settle(window)
+        window.run_table.refresh()
+        for row in range(table.rowCount()):
+            for column in (3, 4):                                    # Loss, ‖∇f‖
+                text = table.item(row, column).text()
+                assert metrics.horizontalAdvance(text) + 6 <= table.columnWidth(column), (step, text)

@@ -21,8 +21,6 @@ from functools import lru_cache
 
 import numpy as np
 import sympy
-from matplotlib.font_manager import FontProperties
-from matplotlib.mathtext import MathTextParser
 from pyqtgraph.Qt import QtCore, QtGui, QtWidgets
 
 from widgets import jobs
@@ -34,7 +32,6 @@ LONG_DERIVATIVE = 2500     # a derivative longer than this (LaTeX characters) is
 TOOLTIP_CHARS = 3000
 MIN_SHRINK = 0.55
 MAX_LATEX_CHARS = 4000     # beyond this a line is shown as plain text (mathtext gets slow and unreadable)
-_PARSER = MathTextParser("agg")
 
 _REWRITES = (
     (re.compile(r"\\[dt]?frac\b"), r"\\dfrac"),     # display-size fractions: legible on a projector
@@ -56,11 +53,22 @@ def sanitize_latex(tex: str) -> str:
 _PARSER_LOCK = threading.Lock()   # matplotlib's parser is not thread-safe: one typesetting at a time
 
 
+@lru_cache(maxsize=1)
+def _parser():
+    """matplotlib's mathtext parser, imported at the first formula (on the typesetting job, not at start-up:
+    matplotlib's import is ~0.2 s of the first window)."""
+    from matplotlib.mathtext import MathTextParser
+
+    return MathTextParser("agg")
+
+
 @lru_cache(maxsize=256)
 def _raster(text: str, size: float, dpi: float) -> tuple[np.ndarray, float]:
     """Rasterise ``text`` (mathtext when it contains $…$) -> (alpha mask (h, w) uint8, baseline depth px)."""
+    from matplotlib.font_manager import FontProperties
+
     with _PARSER_LOCK:
-        parsed = _PARSER.parse(text, dpi=dpi, prop=FontProperties(size=size))
+        parsed = _parser().parse(text, dpi=dpi, prop=FontProperties(size=size))
         return np.asarray(parsed.image, dtype=np.uint8), float(parsed.depth)
 
 

@@ -61,3 +61,32 @@ def _no_blocking_dialogs(monkeypatch):
         return
     monkeypatch.setattr(document.Document, "_ask", lambda self, *a, **k: discard)
     monkeypatch.setattr(document.Document, "_inform", lambda self, *a, **k: None)
+
+
+@pytest.fixture
+def open_window(qtbot, tmp_path):
+    """open_window(preset=None, size=(1400, 900), recovery_dir=None) -> the window as ``python main.py
+    [PRESET]`` opens it (:func:`widgets.app.start_window`), settings and recovery in ``tmp_path``."""
+    from PySide6.QtCore import QSettings
+    from window_helpers import settle
+
+    from widgets.app import start_window
+
+    made = []
+
+    def open_(preset=None, size=(1400, 900), recovery_dir=None):
+        settings = QSettings(str(tmp_path / f"settings{len(made)}.ini"), QSettings.Format.IniFormat)
+        window = start_window(preset, settings=settings, recovery_dir=recovery_dir or tmp_path / "recovery")
+        qtbot.addWidget(window)
+        window.resize(*size)
+        qtbot.waitExposed(window)
+        window.activateWindow()
+        qtbot.waitUntil(window.isActiveWindow, timeout=5000)
+        settle(window)
+        made.append(window)
+        return window
+
+    yield open_
+    for window in made:
+        window.document.set_modified(False)
+        window.close()

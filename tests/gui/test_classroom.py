@@ -21,6 +21,7 @@ import pytest
 from PySide6.QtCore import QPoint, QPointF, QSettings, Qt, QTimer
 from PySide6.QtGui import QColor, QImage
 from PySide6.QtWidgets import QApplication, QMessageBox, QTabBar, QTableView
+from window_helpers import settle
 
 from explorer.preset import builtin_presets, load_preset
 
@@ -31,46 +32,6 @@ SHIFT = Qt.KeyboardModifier.ShiftModifier
 
 
 # ------------------------------------------------------------------------------------------------ helpers
-def settle(window, timeout: float = 30.0) -> None:
-    """Let the background work (trajectories, analysis, typesetting) finish and the views draw."""
-    from widgets import jobs
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        QApplication.processEvents()
-        if not (window.model.pending or window.math_view.busy or jobs.runner().busy
-                or window.expression_editor.pending):
-            break
-        time.sleep(0.01)
-    for _ in range(5):
-        QApplication.processEvents()
-
-
-@pytest.fixture
-def open_window(qtbot, tmp_path):
-    """open_window(preset=None, size=(1400, 900)) -> the window as main.py opens it."""
-    from widgets.app import start_window
-
-    made = []
-
-    def open_(preset=None, size=(1400, 900), recovery_dir=None):
-        settings = QSettings(str(tmp_path / f"settings{len(made)}.ini"), QSettings.Format.IniFormat)
-        window = start_window(preset, settings=settings, recovery_dir=recovery_dir or tmp_path / "recovery")
-        qtbot.addWidget(window)
-        window.resize(*size)
-        qtbot.waitExposed(window)
-        window.activateWindow()
-        qtbot.waitUntil(window.isActiveWindow, timeout=5000)
-        settle(window)
-        made.append(window)
-        return window
-
-    yield open_
-    for window in made:
-        window.document.set_modified(False)
-        window.close()
-
-
 def focus(qtbot, widget) -> None:
     """Click into a widget as a person would (a field: the cursor goes there and editing starts)."""
     qtbot.mouseClick(widget, Qt.MouseButton.LeftButton, pos=QPoint(min(20, widget.width() // 2),

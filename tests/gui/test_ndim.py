@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPoint, QPointF, QSettings, Qt
+from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtWidgets import QApplication
+from window_helpers import settle as shared_settle
 
 pytestmark = pytest.mark.qt_log_level_fail("WARNING")
 
@@ -25,44 +25,7 @@ CTRL = Qt.KeyboardModifier.ControlModifier
 
 # ------------------------------------------------------------------------------------------------ helpers
 def settle(window, timeout: float = 60.0) -> None:
-    """Let the background work (trajectories, analysis, compiling) finish and the views draw."""
-    from widgets import jobs
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        QApplication.processEvents()
-        if not (window.model.pending or jobs.runner().busy or window.expression_editor.pending):
-            break
-        time.sleep(0.01)
-    for _ in range(5):
-        QApplication.processEvents()
-    time.sleep(0.12)                  # the map's caption follows at most every 100 ms
-    QApplication.processEvents()
-
-
-@pytest.fixture
-def open_window(qtbot, tmp_path):
-    """open_window(preset=None, size=(1400, 900)) -> the window as main.py opens it."""
-    from widgets.app import start_window
-
-    made = []
-
-    def open_(preset=None, size=(1400, 900)):
-        settings = QSettings(str(tmp_path / f"settings{len(made)}.ini"), QSettings.Format.IniFormat)
-        window = start_window(preset, settings=settings, recovery_dir=tmp_path / "recovery")
-        qtbot.addWidget(window)
-        window.resize(*size)
-        qtbot.waitExposed(window)
-        window.activateWindow()
-        qtbot.waitUntil(window.isActiveWindow, timeout=5000)
-        settle(window)
-        made.append(window)
-        return window
-
-    yield open_
-    for window in made:
-        window.document.set_modified(False)
-        window.close()
+    shared_settle(window, timeout, caption=True)
 
 
 def key(qtbot, window, k, modifier=Qt.KeyboardModifier.NoModifier) -> None:

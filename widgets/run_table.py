@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from explorer.model import Comparison
-from explorer.summary import for_people, outcome_words
+from explorer.summary import ZERO, for_people, outcome_words
 from widgets.throttle import Throttle
 
 RUN_COLUMN_MAX = 210
@@ -78,11 +78,21 @@ class RunTable(QWidget):
         widths = [max(w, self.table.sizeHintForColumn(c)) for c, w in enumerate(widths)]
         widths[0] = min(widths[0], RUN_COLUMN_MAX)     # a long label is elided (its tooltip has it all)
         # a loss or gradient norm between the first and the last step can be wider than both ("1.234 × 10⁻⁵"
-        # where they read "12.5" and "≈ 0"): room for the widest number for people, never "1.… …"
-        widest = self.table.fontMetrics().horizontalAdvance("−8.888 × 10⁻¹⁸") + 8
-        for name in ("Loss", "‖∇f‖"):
-            if name in COLUMNS[:-1]:
-                widths[COLUMNS.index(name)] = max(widths[COLUMNS.index(name)], widest)
+        # where they read "12.5" and "≈ 0"): room for the widest a number for people can be at any step of
+        # these runs, never "1.… …" (and no room wasted at 1024 px where no value needs powers of ten)
+        metrics = self.table.fontMetrics()
+        for name, values in (("Loss", lambda t: t.loss), ("‖∇f‖", lambda t: np.linalg.norm(t.grads, axis=-1))):
+            texts = ["−888.888"]
+            for traj in m.trajectories:
+                if traj is None:
+                    continue
+                v = np.abs(np.asarray(values(traj), dtype=float))
+                v = v[np.isfinite(v) & (v >= ZERO)]
+                if v.size and (v.min() < 1e-4 or v.max() >= 1e6):
+                    texts.append("−8.888 × 10⁻¹⁸")
+                    break
+            c = COLUMNS.index(name)
+            widths[c] = max(widths[c], max(metrics.horizontalAdvance(t) for t in texts) + 8)
         header = self.table.horizontalHeader()
         for c, w in enumerate(widths[:-1]):
             header.resizeSection(c, max(w + 16, header.sectionSizeHint(c)))

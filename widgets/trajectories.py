@@ -42,6 +42,19 @@ def _rows(surface) -> int:
     return 0 if rows is None else len(rows)
 
 
+def _cost_key(surface) -> tuple:
+    """What a step's cost depends on: the formula and the number of data rows. A dragged data point or a moved
+    slider makes a new surface at every mouse move (``with_data``, ``with_parameters``) with the same formula:
+    the time measured on the previous one still holds (keyed on the surface itself, every move fell back to
+    the prior, which at 1,000 rows is twenty times the real cost, and sent all but one racer off the GUI thread)."""
+    symbolic = getattr(surface, "symbolic", None)
+    return (surface if symbolic is None else symbolic, _rows(surface))
+
+
+def _same_key(a: tuple, b: tuple) -> bool:
+    return a[0] is b[0] and a[1] == b[1]
+
+
 class TrajectoryUpdater(QObject):
     """See the module docstring. :meth:`detach` hands the model back to synchronous computing."""
 
@@ -50,7 +63,7 @@ class TrajectoryUpdater(QObject):
         super().__init__(parent)
         self._model = model
         self.frame_budget = frame_budget
-        self._timed: tuple[object, float] | None = None    # (surface, seconds per step measured on it)
+        self._timed: tuple[tuple, float] | None = None    # (_cost_key(surface), seconds per step measured on it)
         self.channel = jobs.channel(self, "trajectories", latest_only=False)
         self.channel.finished.connect(self._deliver)
         model.synchronous = False
@@ -67,15 +80,16 @@ class TrajectoryUpdater(QObject):
 
     def seconds_per_step(self, surface) -> float:
         """What one step of one run is expected to cost on ``surface`` (measured, else the prior)."""
-        if self._timed is not None and self._timed[0] is surface:
+        if self._timed is not None and _same_key(self._timed[0], _cost_key(surface)):
             return self._timed[1]
         return PRIOR_STEP_SECONDS + PRIOR_ROW_SECONDS * _rows(surface)
 
     def _measured(self, surface, seconds: float, steps: int) -> None:
         per_step = seconds / max(steps, 1)
-        if self._timed is not None and self._timed[0] is surface:
+        key = _cost_key(surface)
+        if self._timed is not None and _same_key(self._timed[0], key):
             per_step = max(per_step, 0.5 * self._timed[1])    # the costliest optimizer seen lately counts
-        self._timed = (surface, per_step)
+        self._timed = (key, per_step)
 
     def _schedule(self, indices: list[int]) -> None:
         inline, background, spent = [], [], 0.0
@@ -114,16 +128,23 @@ class TrajectoryUpdater(QObject):
         for chunk in chunks:
 
             def work(progress, cancelled, chunk=chunk):
-                results = []
+                results, timings = [], []
                 for job in chunk:
                     if cancelled():
                         break
                     if model.wants(job.revision):
+                        start = time.perf_counter()
                         results.append((job.revision, *_run(job)))
-                return results
+                        timings.append((job.surface, time.perf_counter() - start, job.steps))
+                return results, timings
 
             self.channel.submit(work)
 
-    def _deliver(self, results) -> None:
+    def _deliver(self, payload) -> None:
+        results, timings = payload
+        # runs timed off the GUI thread count too: the estimate that sent them there is corrected (a slow
+        # first measurement, say while the kernels loaded, kept every later run off the GUI thread)
+        for surface, seconds, steps in timings:
+            self._measured(surface, seconds, steps)
         if results:
             self._model.set_trajectories(results)

@@ -5,13 +5,12 @@ the shuffle-seed fan and data drawn on the map — driven the way a person drive
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pytest
 from PySide6.QtCore import QCoreApplication, QEvent, QPointF, Qt
 from PySide6.QtGui import QGuiApplication, QMouseEvent
 from PySide6.QtWidgets import QApplication, QLineEdit
+from window_helpers import settle
 
 from explorer.model import Comparison
 from explorer.preset import builtin_presets, load_preset
@@ -23,19 +22,6 @@ LEFT, RIGHT, NONE = Qt.MouseButton.LeftButton, Qt.MouseButton.RightButton, Qt.Mo
 
 
 # ------------------------------------------------------------------------------------------------ helpers
-def settle(window, timeout: float = 30.0) -> None:
-    from widgets import jobs
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        QApplication.processEvents()
-        if not (window.model.pending or jobs.runner().busy or window.expression_editor.pending):
-            break
-        time.sleep(0.01)
-    for _ in range(5):
-        QApplication.processEvents()
-
-
 @pytest.fixture
 def open_lesson(qtbot):
     from widgets.main_window import MainWindow

@@ -18,6 +18,14 @@ the channel is cancelled. Two kinds of channel:
 - ``latest_only=False``: a queue; every job's outcome is reported, in order (each job checks itself whether
   it is still wanted, e.g. the model's revision of a run).
 
+Two options order the work when the pool is busy:
+
+- ``settle_ms``: a job starts only once no newer one was submitted to the channel for this long. Analysis,
+  learning-rate sweeps and other answers nobody reads while the mouse moves wait until a drag stands still,
+  instead of taking the pool (and the GIL) from the paths that follow the mouse; ``busy`` and :meth:`wait`
+  count a settling job as waiting.
+- ``priority``: the pool's queue order (higher first), e.g. the trajectories of a drag before a typesetting.
+
 All channels share one :class:`QThreadPool` (:data:`THREADS` threads; the engine and sympy hold the GIL, more
 threads would only contend). Results come back through a queued signal and are dropped when the channel's
 owner is gone. :func:`shutdown` cancels everything and waits (called when the app quits).
@@ -100,7 +108,7 @@ class JobRunner(QObject):
             self._channels.remove(channel)
 
     def start(self, channel: JobChannel, ticket: _Ticket) -> None:
-        self.pool.start(_Task(channel, ticket, self._relay))
+        self.pool.start(_Task(channel, ticket, self._relay), channel.priority)
 
     @property
     def busy(self) -> bool:
@@ -142,11 +150,16 @@ class JobChannel(QObject):
     busy_changed = Signal(bool)
 
     def __init__(self, runner: JobRunner, name: str, owner: QObject, *, latest_only: bool = True,
-                 on_superseded: Callable[[], None] | None = None, cancel_after_ms: int = CANCEL_AFTER_MS) -> None:
+                 on_superseded: Callable[[], None] | None = None, cancel_after_ms: int = CANCEL_AFTER_MS,
+                 settle_ms: int = 0, priority: int = 0) -> None:
         super().__init__(owner)
         self.setObjectName(name)
         self._runner = runner
         self.latest_only = latest_only
+        self.priority = priority
+        self._settle = QTimer(self, singleShot=True, interval=settle_ms) if settle_ms > 0 else None
+        if self._settle is not None:
+            self._settle.timeout.connect(self._settled)
         self._numbers = 0
         self._running: list[_Ticket] = []
         self._waiting: list[_Ticket] = []
@@ -166,6 +179,8 @@ class JobChannel(QObject):
         """Run ``fn(progress, cancelled)`` off the GUI thread; returns the job's number."""
         self._numbers += 1
         ticket = _Ticket(self._numbers, fn)
+        if self._settle is not None:
+            self._settle.start()          # (re)started: the job waits until submissions stop for settle_ms
         if self.latest_only:
             for old in self._running + self._waiting:
                 old.cancelled = True
@@ -201,8 +216,12 @@ class JobChannel(QObject):
         return True
 
     # ------------------------------------------------------------------ internals
+    def _settled(self) -> None:
+        if not self._running:
+            self._start_next()
+
     def _start_next(self) -> None:
-        if not self._waiting:
+        if not self._waiting or self._settle is not None and self._settle.isActive():
             return
         ticket = self._waiting.pop(0)
         self._running.append(ticket)

@@ -55,6 +55,7 @@ SIDE_WIDTH = 0.28           # share of the window the right-hand docks start wit
 MAP_SHARE = 0.55            # the map gets a little more of the views' width than the 3-D view
 PRESENTATION_FONT_SCALE = 1.5
 PRESENTATION_AXIS_PT = 18
+ANALYSIS_SETTLE_MS = 250   # critical points and run geometry wait until a drag or a typed change stands still
 HINT = "Space plays · ← → step · Home/End jump · click the map to move a start · Ctrl+G lessons · F1 keys"
 
 
@@ -112,7 +113,9 @@ class MainWindow(QMainWindow):
         key = (job.kind, job.index)
         channel = self._analysis_jobs.get(key)
         if channel is None:
-            channel = jobs.channel(self, f"analysis-{job.kind}-{job.index}")
+            # nobody reads them while the mouse moves: they wait for it to stop, leaving the pool (and the GIL)
+            # to the paths that follow it
+            channel = jobs.channel(self, f"analysis-{job.kind}-{job.index}", settle_ms=ANALYSIS_SETTLE_MS)
             channel.finished.connect(lambda payload: self.model.analysis.deliver(*payload))
             self._analysis_jobs[key] = channel
         channel.submit(lambda progress, cancelled, job=job: (job, _safe(job)))

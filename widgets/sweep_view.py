@@ -16,8 +16,10 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 from explorer.optimizers import OPTIMIZERS
 from explorer.sweep import lr_grid, lr_sweep
 from widgets import jobs
+from widgets.throttle import WhenShown
 
 N_RATES = 61
+SETTLE_MS = 250     # a sweep starts once the surface or run stood still this long (not at every mouse move)
 DECADES = 2.0
 POINT_COLOR = "#56b4e9"
 DIVERGED_COLOR = "#d55e00"
@@ -73,14 +75,17 @@ class SweepView(QWidget):
         layout.addWidget(self.graphics, 1)
         layout.addWidget(self.status)
 
-        self.runner = jobs.channel(self, "sweep")
+        self.runner = jobs.channel(self, "sweep", settle_ms=SETTLE_MS)
         self.runner.finished.connect(self._on_result)
         self.runner.failed.connect(lambda exc: self.status.setText(f"Could not sweep: {exc}"))
-        model.surface_changed.connect(self.request)
-        model.selection_changed.connect(self.request)
+        # 61 runs of the selected optimizer: only while the panel is on screen (behind another dock tab it
+        # sweeps when its tab is chosen), and not at every move of a dragged start or data point
+        self._when_shown = WhenShown(self, self.request)
+        model.surface_changed.connect(self._when_shown)
+        model.selection_changed.connect(self._when_shown)
         model.run_changed.connect(self._on_run_changed)
-        model.settings_changed.connect(self.request)
-        self.request()
+        model.settings_changed.connect(self._when_shown)
+        self._when_shown()
 
     # ------------------------------------------------------------------ requests
     def request(self, *_args) -> bool:
@@ -119,7 +124,7 @@ class SweepView(QWidget):
         if self._same_sweep(run):
             self._mark(run_lr(run))       # only the lr moved: the sweep is still valid
         else:
-            self.request()
+            self._when_shown()
 
     # ------------------------------------------------------------------ drawing
     def _mark(self, lr: float | None) -> None:

@@ -64,7 +64,7 @@ class TrajectoryUpdater(QObject):
         self._model = model
         self.frame_budget = frame_budget
         self._timed: tuple[tuple, float] | None = None    # (_cost_key(surface), seconds per step measured on it)
-        self.channel = jobs.channel(self, "trajectories", latest_only=False)
+        self.channel = jobs.channel(self, "trajectories", latest_only=False, priority=1)
         self.channel.finished.connect(self._deliver)
         model.synchronous = False
         model.needs_recompute.connect(self._schedule)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 from pyqtgraph.Qt import QtCore, QtGui, QtWidgets
 
@@ -58,9 +60,36 @@ def test_selecting_another_run_sweeps_it(qtbot):
     model = make_model()
     view = SweepView(model)
     qtbot.addWidget(view)
+    view.show()
+    qtbot.waitExposed(view)
     qtbot.waitUntil(lambda: view.result is not None, timeout=20_000)
     model.select(1)
     qtbot.waitUntil(lambda: view.result is not None and np.isclose(np.median(view.result.lrs), 0.1),
                     timeout=20_000)
     view.choose_lr(np.log10(0.2))
     assert abs(model.runs[1].params["lr"] - 0.2) / 0.2 < 0.1
+
+
+def test_a_hidden_sweep_waits_until_shown_and_a_drag_sweeps_once(qtbot):
+    """61 runs nobody sees cost the paths that follow the mouse their GIL: no sweep until the panel is shown,
+    and one sweep (not one per move) after a start is dragged through several positions."""
+    model = make_model()
+    view = SweepView(model)
+    qtbot.addWidget(view)
+    submitted = []
+    view.runner.busy_changed.connect(lambda busy: busy and submitted.append(True))
+    qtbot.wait(400)
+    assert view.result is None and not submitted
+    view.show()
+    qtbot.waitExposed(view)
+    qtbot.waitUntil(lambda: view.result is not None, timeout=20_000)
+    first = view.result
+    starts = []
+    view.runner.finished.connect(lambda payload: starts.append(payload))
+    for k in range(6):                       # six moves of a dragged start, 30 ms apart
+        run = model.runs[0]
+        model.set_run(0, replace(run, start=(run.start[0] + 0.05 * (k + 1), run.start[1])))
+        qtbot.wait(30)
+    qtbot.waitUntil(lambda: view.result is not first, timeout=20_000)
+    qtbot.wait(400)
+    assert len(starts) == 1

@@ -1,8 +1,9 @@
 """The numba set-up shared by the compiled engine: one decorator, :func:`kernel`, for every compiled function.
 
 ``kernel`` is ``numba.njit`` with ``error_model="numpy"`` (division by zero and domain errors give inf/nan,
-never an exception: a loss surface may overflow anywhere) and a disk cache (``cache=True``), with three
-additions:
+never an exception: a loss surface may overflow anywhere), ``nogil=True`` (a kernel releases the GIL while it
+runs, so the window's worker threads compute paths and grids while the GUI thread paints, on another core) and
+a disk cache (``cache=True``), with three additions:
 
 - **One stamp for the whole engine.** numba keys a cached function on its own source file only, so a cached
   driver would keep the old copy of a kernel it calls from another file after that file changed (numba's
@@ -103,13 +104,13 @@ class _EngineCache(caching.FunctionCache):
 
 
 def kernel(func=None, **options):
-    """``numba.njit(error_model="numpy", cache=True)`` with the engine-wide cache key; see the module notes.
+    """``numba.njit(error_model="numpy", nogil=True, cache=True)`` with the engine-wide cache key; see the module notes.
 
     Usable bare (``@kernel``) or with extra njit options (``@kernel(inline="always")``).
     """
     if func is None:
         return lambda f: kernel(f, **options)
-    dispatcher = numba.njit(error_model="numpy", **options)(func)
+    dispatcher = numba.njit(error_model="numpy", nogil=True, **options)(func)
     try:
         dispatcher._cache = _EngineCache(func)  # what Dispatcher.enable_caching() does, with our key
     except RuntimeError:  # "cannot cache function ...: no locator available": compile in memory instead

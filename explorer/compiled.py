@@ -126,8 +126,11 @@ def cache_folder() -> str | None:
         return None
 
 
-def warm_up() -> float:
-    """Compile (or load from the cache) every kernel the app runs; returns the seconds it took."""
+def warm_up(in_process: bool = False) -> float:
+    """Compile (or load from the cache) every kernel the app runs; returns the seconds it took.
+
+    ``in_process``: the formula's symbolic work runs in this process (no compile-worker subprocess).
+    """
     import time
 
     import numpy as np
@@ -137,11 +140,38 @@ def warm_up() -> float:
     from explorer.surface import compile_surface
 
     t0 = time.perf_counter()
-    surface = compile_surface("(1 - x)^2 + 100(y - x^2)^2")
+    surface = compile_surface("(1 - x)^2 + 100(y - x^2)^2", **({"timeout": None} if in_process else {}))
     surface.value(np.zeros((2, 2)))
     simulate_run(surface, RunSpec("warm-up", "adam", (0.5, 0.5)), steps=2)
     run_batch(surface, "sgd", {}, np.zeros((2, 2)), 2)
     return time.perf_counter() - t0
+
+
+_preloading = None
+
+
+def preload():
+    """Start loading the engine on a daemon thread (at most once); returns the thread.
+
+    The first window needs numba's CPU target (initialised at the first kernel load: ~0.3 s) and the kernels
+    from the disk cache (~0.15 s). Loading them here, while the GUI thread imports Qt, builds the window and
+    waits for the compile worker's sympy (the GIL is free while it waits), takes most of that off the path to
+    the first picture. numba's compiler lock makes a kernel called meanwhile wait for its load, never load it
+    twice. A failure here is not reported: the first real call loads (or compiles) the kernel and reports.
+    """
+    import threading
+
+    global _preloading
+    if _preloading is None:
+        def load():
+            try:
+                warm_up(in_process=True)
+            except Exception:  # noqa: BLE001 - the real call will raise it where it can be shown
+                pass
+
+        _preloading = threading.Thread(target=load, name="engine-preload", daemon=True)
+        _preloading.start()
+    return _preloading
 
 
 if __name__ == "__main__":

@@ -88,3 +88,25 @@ def test_a_read_only_install_caches_in_a_private_temporary_folder(read_only_inst
     assert oct(private.stat().st_mode & 0o777) == oct(0o700)
     assert any(p.suffix == ".nbc" for p in private.rglob("*"))  # compiled code was written there
     assert run(temp)[1:] == [numbers, folder, disabled, end]  # and a second start loads it
+
+
+PRELOAD = """
+from explorer import compiled
+from explorer.engine import drive
+from explorer.tape import eval_points
+assert not drive.signatures and not eval_points.signatures   # nothing is loaded at import
+thread = compiled.preload()
+assert compiled.preload() is thread                           # once per process
+thread.join(300)
+print(len(eval_points.signatures), len(drive.signatures))
+"""
+
+
+def test_preload_loads_the_first_windows_kernels_on_its_thread():
+    """The window starts ``compiled.preload()`` so numba's start-up and the kernels load while it is built;
+    its failures are swallowed (the real call reports them), so this checks that it does load them."""
+    done = subprocess.run([sys.executable, "-c", PRELOAD], capture_output=True, text=True, timeout=600, cwd=ROOT,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 0, done.stderr
+    evaluators, drivers = done.stdout.split()
+    assert int(evaluators) >= 1 and int(drivers) >= 1, done.stdout

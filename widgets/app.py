@@ -162,8 +162,10 @@ def start_window(preset: str | None = None, *, settings: QSettings | None = None
     """The window as ``python main.py [PRESET]`` opens it: on ``preset`` (a file keeps its path, so Ctrl+S
     saves back to it), in the remembered theme, and — once shown — offering back the work a crashed or killed
     run left in the recovery folder. Returns the (shown) window; the caller runs the event loop."""
+    from explorer.compiled import preload
     from widgets.main_window import MainWindow
 
+    preload()   # numba's start-up and the kernels load on another thread while the window is built
     app = create_app()
     settings = settings if settings is not None else QSettings()
     theme = str(settings.value("theme", "light"))
@@ -245,7 +247,11 @@ def prepare_engine(app: QApplication, command: list[str] | None = None) -> bool:
 def run(preset: str | None = None, argv: list[str] | None = None) -> int:
     """Open the window (optionally on ``preset``) and run the event loop; returns the exit code."""
     from explorer import compile_worker
+    from explorer.compiled import preload
 
+    marker = engine_marker()
+    if marker is not None and marker.exists():   # (after an install prepare_engine compiles them first)
+        preload()        # the cached kernels load on another thread while Qt starts and the window is built
     app = create_app(argv)
     compile_worker.start()   # sympy takes ~0.5 s to import in the worker; do it before the first keystroke
     prepare_engine(app)

@@ -26,7 +26,8 @@ Two options order the work when the pool is busy:
   count a settling job as waiting.
 - ``priority``: the pool's queue order (higher first), e.g. the trajectories of a drag before a typesetting.
 
-All channels share one :class:`QThreadPool` (:data:`THREADS` threads; the engine and sympy hold the GIL, more
+All channels share one :class:`QThreadPool` (:data:`THREADS` threads: the engine's kernels release the GIL
+and run beside the GUI thread on a second core, but sympy and the Python around the kernels hold it, so more
 threads would only contend). Results come back through a queued signal and are dropped when the channel's
 owner is gone. :func:`shutdown` cancels everything and waits (called when the app quits).
 """

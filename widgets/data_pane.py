@@ -47,7 +47,7 @@ from explorer.fit import FitLayout, binary, boundary_grid, curve, describe, move
 from explorer.summary import for_people
 from widgets.colors import OUTLINE, qcolor
 
-MAX_DRAWN = 5_000
+MAX_DRAWN = 2_000
 POINT_SIZE = 11
 BATCH_RING = 19
 CURVE_SAMPLES = 241

@@ -426,3 +426,24 @@ def test_file_export_trajectories_csv_writes_what_simulate_writes(open_lesson, t
         return np.array([[float(v) if v else np.nan for v in r[4:]] for r in rows[1:]])
 
     assert np.allclose(numbers(got), numbers(want), rtol=1e-9, atol=1e-12, equal_nan=True)
+
+
+def test_large_data_is_drawn_as_an_even_sample_and_the_caption_says_so(open_lesson):
+    """Thousands of rows: at most MAX_DRAWN points and residuals are drawn (each costs paint time at every move
+    of a drag), an even sample across the rows, and the caption says how many of how many."""
+    from explorer.data import Dataset
+    from widgets.data_pane import MAX_DRAWN
+
+    window = open_lesson("line-fit")
+    pane, model = window.data_pane, window.model
+    rng = np.random.default_rng(3)
+    x = rng.uniform(-2, 2, 3 * MAX_DRAWN // 2)
+    columns = model.dataspec.dataset.columns
+    model.set_data(Dataset(columns, np.column_stack([x, 1.5 * x + 1 + rng.normal(0, 0.5, x.size)])))
+    settle(window)
+    xs, _ys = pane.points.getData()
+    assert len(xs) == MAX_DRAWN
+    assert xs[0] == x[0] and xs[-1] == x[-1]                       # first and last row, evenly between
+    assert f"drawing {MAX_DRAWN:,} of {x.size:,} rows" in pane.caption.text()
+    rx, _ry = pane.residuals.getData()
+    assert len(rx) == 2 * MAX_DRAWN                                  # one residual per drawn point

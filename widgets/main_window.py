@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QScrollArea,
     QSplitter,
+    QTabBar,
     QVBoxLayout,
     QWidget,
 )
@@ -72,6 +73,8 @@ class MainWindow(QMainWindow):
                  settings: QSettings | None = None, compute_in_background: bool = True,
                  recovery_dir=None) -> None:
         super().__init__(parent)
+        self._tidy_tabs = QTimer(self, singleShot=True, interval=50)   # after the dock layout is applied
+        self._tidy_tabs.timeout.connect(self._hide_stale_tab_bars)
         self.model = model
         self._settings = settings
         self._presentation: dict | None = None
@@ -275,12 +278,39 @@ class MainWindow(QMainWindow):
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
+        self._tidy_tabs.start()
         if not self._laid_out:
             self._laid_out = True
             if self._settings_state is None:
                 self._initial_layout()
                 QTimer.singleShot(0, self._initial_layout)   # again once the docks have their real size
             self.focus_map()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._tidy_tabs.start()
+
+    def restoreState(self, state, version: int = 0) -> bool:
+        restored = super().restoreState(state, version)
+        self._tidy_tabs.start()
+        return restored
+
+    def _hide_stale_tab_bars(self) -> None:
+        """Hide the dock tab bars QMainWindow left behind. Tabifying the docks one by one, and restoreState,
+        leave earlier tab bars of a group visible at the place the group had then ("Runs | Sliders" over the
+        playback bar at 1280 x 720, measured with Qt 6.11). A live tab bar sits on the bottom edge of a
+        visible dock whose title it lists; any other is hidden (Qt shows a bar again if it uses it again)."""
+        docks = [d for d in self.findChildren(QDockWidget) if d.isVisible() and not d.isFloating()]
+        for bar in self.findChildren(QTabBar):
+            if bar.parentWidget() is not self or not bar.isVisible():
+                continue
+            titles = {bar.tabText(i) for i in range(bar.count())}
+            rect = bar.geometry()
+            live = any(d.windowTitle() in titles and abs(rect.top() - d.geometry().bottom() - 1) <= 8
+                       and rect.left() < d.geometry().right() and d.geometry().left() < rect.right()
+                       for d in docks)
+            if not live:
+                bar.hide()
 
     def _action(self, text: str, slot, shortcut=None, *, checkable: bool = False, tip: str = "") -> QAction:
         action = QAction(text, self)

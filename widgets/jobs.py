@@ -43,6 +43,7 @@ from PySide6.QtCore import QCoreApplication, QObject, QRunnable, QThreadPool, QT
 
 THREADS = 2
 CANCEL_AFTER_MS = 300
+SETTLE_MS = 250     # the settling channels' quiet period: answers come a quarter second after the mouse stops
 
 Job = Callable[[Callable[[float], None], Callable[[], bool]], Any]
 

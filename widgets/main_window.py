@@ -56,7 +56,6 @@ SIDE_WIDTH = 0.28           # share of the window the right-hand docks start wit
 MAP_SHARE = 0.55            # the map gets a little more of the views' width than the 3-D view
 PRESENTATION_FONT_SCALE = 1.5
 PRESENTATION_AXIS_PT = 18
-ANALYSIS_SETTLE_MS = 250   # critical points and run geometry wait until a drag or a typed change stands still
 HINT = "Space plays · ← → step · Home/End jump · click the map to move a start · Ctrl+G lessons · F1 keys"
 
 
@@ -118,7 +117,7 @@ class MainWindow(QMainWindow):
         if channel is None:
             # nobody reads them while the mouse moves: they wait for it to stop, leaving the pool (and the GIL)
             # to the paths that follow it
-            channel = jobs.channel(self, f"analysis-{job.kind}-{job.index}", settle_ms=ANALYSIS_SETTLE_MS)
+            channel = jobs.channel(self, f"analysis-{job.kind}-{job.index}", settle_ms=jobs.SETTLE_MS)
             channel.finished.connect(lambda payload: self.model.analysis.deliver(*payload))
             self._analysis_jobs[key] = channel
         channel.submit(lambda progress, cancelled, job=job: (job, _safe(job)))

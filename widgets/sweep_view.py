@@ -19,7 +19,6 @@ from widgets import jobs
 from widgets.throttle import WhenShown
 
 N_RATES = 61
-SETTLE_MS = 250     # a sweep starts once the surface or run stood still this long (not at every mouse move)
 DECADES = 2.0
 POINT_COLOR = "#56b4e9"
 DIVERGED_COLOR = "#d55e00"
@@ -75,7 +74,7 @@ class SweepView(QWidget):
         layout.addWidget(self.graphics, 1)
         layout.addWidget(self.status)
 
-        self.runner = jobs.channel(self, "sweep", settle_ms=SETTLE_MS)
+        self.runner = jobs.channel(self, "sweep", settle_ms=jobs.SETTLE_MS)   # not at every mouse move
         self.runner.finished.connect(self._on_result)
         self.runner.failed.connect(lambda exc: self.status.setText(f"Could not sweep: {exc}"))
         # 61 runs of the selected optimizer: only while the panel is on screen (behind another dock tab it

@@ -344,6 +344,20 @@ def test_batch_with_one_learning_rate_per_start(valley):
     assert list(r.status) == ["max_steps", "converged", "max_steps", "diverged"]
 
 
+def test_adam_batch_with_one_learning_rate_per_start_is_bit_for_bit_each_run(rosenbrock):
+    # Adam computes its step size once for a block of lanes that share lr, once per lane otherwise: both
+    # must give each start's own run exactly
+    starts = np.array([[-1.5, 2.0], [0.5, 0.5], [1.2, -0.4], [-0.3, 1.7], [0.9, 0.8]] * 3)
+    lrs = np.repeat([0.001, 0.02, 0.3], 5)
+    r = run_batch(rosenbrock, "adam", {"lr": lrs}, starts, 300, tolerance=0, bounds=VIEW)
+    for i, start in enumerate(starts):
+        t = simulate_run(rosenbrock, RunSpec("", "adam", tuple(start), {"lr": lrs[i]}), steps=300, tolerance=0,
+                         bounds=VIEW)
+        np.testing.assert_array_equal(r.final[i], t.points[-1])
+    shared = run_batch(rosenbrock, "adam", {"lr": 0.02}, starts[5:10], 300, tolerance=0, bounds=VIEW)
+    np.testing.assert_array_equal(shared.final, r.final[5:10])
+
+
 def test_batch_stopping_at_many_different_steps_matches_single_runs(valley):
     rng = np.random.default_rng(1)
     starts = rng.uniform(-2, 2, (60, 2))

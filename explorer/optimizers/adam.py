@@ -10,7 +10,7 @@ from explorer.compiled import kernel
 
 from . import _validate as check
 from ._base import ADAM, Optimizer, make
-from ._ops import decayed, half, maximum, moments, store_lr
+from ._ops import decayed, divide, half, maximum, moments, store_lr
 
 
 def _adam(name, lr, betas, eps, weight_decay, amsgrad, decoupled_weight_decay) -> Optimizer:
@@ -78,32 +78,57 @@ def adam_coefs(h, t, c):
     step = float(t)
     c[0] = 1 - beta1**step                      # bias_correction1
     c[1] = (1 - beta2**step) ** half(step)      # bias_correction2_sqrt
+    c[2] = 1.0 / c[1]                           # its reciprocal, for divide()
+
+
+@kernel(_nrt=False)
+def _adam_lane(p, g, exp_avg, exp_avg_sq, max_sq, q, lr, step_size, beta1, beta2, eps, weight_decay, amsgrad,
+               decoupled, bias_correction2_sqrt, reciprocal2):
+    """One coordinate of lane q (see :func:`adam`); step_size = -lr / bias_correction1."""
+    pq, gq = decayed(p[q], g[q], lr, weight_decay, decoupled)
+    m, v = moments(exp_avg, exp_avg_sq, q, gq, beta1, beta2)
+    if amsgrad:
+        v = maximum(max_sq[q], v)
+        max_sq[q] = v
+    denom = divide(math.sqrt(v), bias_correction2_sqrt, reciprocal2) + eps  # sqrt(v) >= 2^-538 or 0
+    p[q] = m * step_size / denom + pq
 
 
 @kernel(_nrt=False)
 def adam_step(h, c, lr, P, S, G, s0, nl):
     beta1, beta2, eps, weight_decay, amsgrad, decoupled = h[0], h[1], h[2], h[3], h[4] != 0, h[5] != 0
-    bias_correction1, bias_correction2_sqrt = c[0], c[1]
+    bias_correction1, bias_correction2_sqrt, reciprocal2 = c[0], c[1], c[2]
     d = P.shape[0]
     # torch's step_size = lr / bias_correction1, once per start (not per coordinate: the divider is what
-    # bounds this kernel); held in the lr row, which store_lr rewrites below
+    # bounds this kernel), and once for all when every lane has the same lr; held in the lr row, which
+    # store_lr rewrites below
     step_size = S[0, s0:s0 + nl]
+    lr0 = lr[0]
+    same = True
     for q in range(nl):
-        step_size[q] = -(lr[q] / bias_correction1)
+        same &= lr[q] == lr0
+    shared = -(lr0 / bias_correction1)
+    if not same:
+        for q in range(nl):
+            step_size[q] = -(lr[q] / bias_correction1)
+    # Plain Adam (one lr, no weight decay, no AMSGrad) runs the same lane function with those constants, so
+    # the compiler drops their branches from the vectorised loop (it if-converts them otherwise: 3.5-4.5 ns
+    # per lane-step instead of 2.0-2.5 on AMD EPYC)
+    plain = same and weight_decay == 0 and not amsgrad
     for j in range(d):
         p = P[j, s0:s0 + nl]
         exp_avg = S[2 + j, s0:s0 + nl]
         exp_avg_sq = S[2 + d + j, s0:s0 + nl]
         max_sq = S[2 + 2 * d + j, s0:s0 + nl]
         g = G[j]
-        for q in range(nl):
-            pq, gq = decayed(p[q], g[q], lr[q], weight_decay, decoupled)
-            m, v = moments(exp_avg, exp_avg_sq, q, gq, beta1, beta2)
-            if amsgrad:
-                v = maximum(max_sq[q], v)
-                max_sq[q] = v
-            denom = math.sqrt(v) / bias_correction2_sqrt + eps
-            p[q] = m * step_size[q] / denom + pq
+        if plain:
+            for q in range(nl):
+                _adam_lane(p, g, exp_avg, exp_avg_sq, max_sq, q, lr0, shared, beta1, beta2, eps, 0.0, False,
+                           False, bias_correction2_sqrt, reciprocal2)
+        else:
+            for q in range(nl):
+                _adam_lane(p, g, exp_avg, exp_avg_sq, max_sq, q, lr[q], shared if same else step_size[q], beta1,
+                           beta2, eps, weight_decay, amsgrad, decoupled, bias_correction2_sqrt, reciprocal2)
     store_lr(S, lr, s0, nl)
     for q in range(nl):
         S[1, s0 + q] = bias_correction2_sqrt

@@ -162,3 +162,37 @@ def test_a_long_expression_reuses_registers():
     temporaries = tape.n_regs - tape.n_inputs - tape.consts.size - tape.outputs.size
     assert len(tape) > 100 and temporaries < len(tape) / 10
     np.testing.assert_array_equal(tape.outputs, tape.outputs[0] + np.arange(3))  # one contiguous block
+
+
+def test_fused_instructions_give_the_same_bits_as_the_pairs_they_replace():
+    # the tape folds pairs such as c * a^2, a * c + b, b - a * c, (a * c) * b into one instruction (fewer
+    # passes over the lanes); the built-in lessons' surfaces and every parser function, with their gradients
+    # and Hessians, must come out bit for bit the same
+    import tomllib
+    from pathlib import Path
+
+    lessons = [tomllib.loads(p.read_text())["surface"]["expression"] for p in sorted(Path("presets").glob("*.toml"))]
+    rng = np.random.default_rng(5)
+    P = np.concatenate([rng.uniform(-3, 3, (300, 2)), [[0.0, 0.0], [-0.0, 1.0], [1e200, -1e-200]]])
+    compared = fused_somewhere = 0
+    for text in [*lessons, *EXPRESSIONS.values()]:
+        sym = symbolic(text)
+        if len(sym.variables) != 2 or sym.columns:
+            continue  # the data and d != 2 lessons: their tapes are built the same way
+        upper = [sym.hessian_exprs[i][j] for i in range(2) for j in range(i, 2)]
+        exprs = [sym.expr, *sym.gradient_exprs, *upper]
+        inputs = (*sym.variables, *sym.parameter_names)
+        params = np.linspace(0.5, 1.5, len(sym.parameter_names))
+        outs = []
+        for tape in (build_tape(exprs, inputs, fuse=False), build_tape(exprs, inputs)):
+            out = np.empty((len(P), len(exprs)))
+            eval_points(tape.code, tape.imm, tape.consts, tape.meta, tape.outputs, params, P, out)
+            outs.append((len(tape), out))
+        (n_plain, plain), (n_fused, fused) = outs
+        np.testing.assert_array_equal(fused.view(np.int64), plain.view(np.int64), err_msg=text)
+        compared += 1
+        fused_somewhere += n_fused < n_plain
+    assert compared >= 40 and fused_somewhere >= 20, (compared, fused_somewhere)
+    rosenbrock = symbolic("(1 - x)^2 + 100(y - x^2)^2")
+    exprs = [rosenbrock.expr, *rosenbrock.gradient_exprs]
+    assert (len(build_tape(exprs, ("x", "y"), fuse=False)), len(build_tape(exprs, ("x", "y")))) == (16, 11)

@@ -69,6 +69,16 @@ def _gather(B, A, b0, nl):
 
 
 @kernel(_nrt=False)
+def _scatter(A, B, w0, nl):
+    """Columns 0 .. nl - 1 of the block buffer B into columns w0 .. w0 + nl - 1 of A."""
+    for j in range(A.shape[0]):
+        src = B[j]
+        dst = A[j, w0:w0 + nl]
+        for q in range(nl):
+            dst[q] = src[q]
+
+
+@kernel(_nrt=False)
 def _outside(p, c, r):
     """2 if the coordinate p is farther than r from c (or nan), else 0."""
     return np.int8(2 * (not abs(p - c) <= r))
@@ -360,12 +370,11 @@ def drive(code, imm, consts, meta, outs, params, cols, data, full_scale,
             if record:
                 for j in range(n_display):
                     rec_state[k + 1, j] = SB[j, 0]
-        # the block's running lanes back to P and S, compacted to the front (write <= b0 + q)
+        # the block's running lanes (its first nl columns) back to P and S, compacted to the front: row by row,
+        # each a contiguous copy (write <= b0, so no column of a later block is touched)
+        _scatter(P, PB, write, nl)
+        _scatter(S, SB, write, nl)
         for q in range(nl):
-            for j in range(d):
-                P[j, write] = PB[j, q]
-            for j in range(n_state):
-                S[j, write] = SB[j, q]
-            who[write] = who[b0 + q]
-            write += 1
+            who[write + q] = who[b0 + q]
+        write += nl
     return write - lane0

@@ -10,7 +10,7 @@ from explorer.compiled import kernel
 
 from . import _validate as check
 from ._base import ADAM, Optimizer, make
-from ._ops import decayed, divide, half, maximum, moments, store_lr
+from ._ops import decayed, divide, half, maximum, moments
 
 
 def _adam(name, lr, betas, eps, weight_decay, amsgrad, decoupled_weight_decay) -> Optimizer:
@@ -104,9 +104,10 @@ def adam_step(h, c, lr, P, S, G, s0, nl):
     # store_lr rewrites below
     step_size = S[0, s0:s0 + nl]
     lr0 = lr[0]
-    same = True
-    for q in range(nl):
-        same &= lr[q] == lr0
+    others = 0
+    for q in range(nl):  # a count, not an and of booleans: this loop vectorises
+        others += lr[q] != lr0
+    same = others == 0
     shared = -(lr0 / bias_correction1)
     if not same:
         for q in range(nl):
@@ -129,6 +130,7 @@ def adam_step(h, c, lr, P, S, G, s0, nl):
             for q in range(nl):
                 _adam_lane(p, g, exp_avg, exp_avg_sq, max_sq, q, lr[q], shared if same else step_size[q], beta1,
                            beta2, eps, weight_decay, amsgrad, decoupled, bias_correction2_sqrt, reciprocal2)
-    store_lr(S, lr, s0, nl)
-    for q in range(nl):
-        S[1, s0 + q] = bias_correction2_sqrt
+    lr_row, bc_row = S[0, s0:s0 + nl], S[1, s0:s0 + nl]
+    for q in range(nl):  # what store_lr does, and the bias correction, in one pass
+        lr_row[q] = lr[q]
+        bc_row[q] = bias_correction2_sqrt

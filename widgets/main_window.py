@@ -81,6 +81,8 @@ class MainWindow(QMainWindow):
         self._create_views()
         self._create_central()
         self._create_docks()
+        for dock in self.findChildren(QDockWidget):   # a dock shown or hidden can leave a tab bar behind
+            dock.visibilityChanged.connect(self._tidy_tabs.start)
         from widgets.document import Document
 
         self.document = Document(self, model, settings=settings if settings is not None else QSettings(),
@@ -297,8 +299,10 @@ class MainWindow(QMainWindow):
     def _hide_stale_tab_bars(self) -> None:
         """Hide the dock tab bars QMainWindow left behind. Tabifying the docks one by one, and restoreState,
         leave earlier tab bars of a group visible at the place the group had then ("Runs | Sliders" over the
-        playback bar at 1280 x 720, measured with Qt 6.11). A live tab bar sits on the bottom edge of a
-        visible dock whose title it lists; any other is hidden (Qt shows a bar again if it uses it again)."""
+        playback bar at 1280 x 720, measured with Qt 6.11), and hiding docks (presentation mode) leaves theirs.
+        A live tab bar sits on the bottom edge of a visible dock whose title it lists, within the dock's width
+        (a stale bar of the same group can sit on the same edge, shifted sideways); any other is hidden (Qt
+        shows a bar again if it uses it again)."""
         docks = [d for d in self.findChildren(QDockWidget) if d.isVisible() and not d.isFloating()]
         for bar in self.findChildren(QTabBar):
             if bar.parentWidget() is not self or not bar.isVisible():
@@ -306,7 +310,7 @@ class MainWindow(QMainWindow):
             titles = {bar.tabText(i) for i in range(bar.count())}
             rect = bar.geometry()
             live = any(d.windowTitle() in titles and abs(rect.top() - d.geometry().bottom() - 1) <= 8
-                       and rect.left() < d.geometry().right() and d.geometry().left() < rect.right()
+                       and rect.left() >= d.geometry().left() - 8 and rect.right() <= d.geometry().right() + 8
                        for d in docks)
             if not live:
                 bar.hide()

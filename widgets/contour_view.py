@@ -239,6 +239,9 @@ class ContourView(pg.PlotWidget):
             axis.setStyle(tickFont=font, tickTextOffset=6)
             axis.setTextPen(self.palette().color(QtGui.QPalette.ColorRole.WindowText))
             axis.enableAutoSIPrefix(False)     # "0.25", never "250 (x0.001)"
+            # drawn once per range, font or colour change, not at every repaint of the map (replaying an
+            # axis cost ~6 ms, twice per frame, under Xvfb; the loss plot's axes are cached the same way)
+            axis.setCacheMode(QtWidgets.QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.setBackground(None)
 
         self._image = pg.ImageItem(axisOrder="row-major")

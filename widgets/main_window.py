@@ -56,6 +56,7 @@ SIDE_WIDTH = 0.28           # share of the window the right-hand docks start wit
 MAP_SHARE = 0.55            # the map gets a little more of the views' width than the 3-D view
 PRESENTATION_FONT_SCALE = 1.5
 PRESENTATION_AXIS_PT = 18
+RESTORE_MS = 150            # leaving F11: the size back once the normal type is laid out and painted
 HINT = "Space plays · ← → step · Home/End jump · click the map to move a start · Ctrl+G lessons · F1 keys"
 
 
@@ -540,7 +541,7 @@ class MainWindow(QMainWindow):
                     axes.append((axis, QFont(axis.style.get("tickFont") or QFont())))
             self._presentation = {"docks": docks, "font": QFont(app.font()), "axes": axes,
                                   "palette": QPalette(self.palette()), "full": self.isFullScreen(),
-                                  "state": self.saveState()}
+                                  "state": self.saveState(), "geometry": self.saveGeometry()}
             for dock in docks:
                 dock.hide()
             font = QFont(app.font())
@@ -572,6 +573,10 @@ class MainWindow(QMainWindow):
             if not saved["full"]:
                 self.showNormal()
             self.restoreState(saved["state"])
+            if not saved["full"]:
+                # the size it had, once the layout has its normal type again: the docks shown at the large
+                # type's minimum size grew it (1024 x 768 came back as 1184 x 794, past such a screen's edge)
+                QTimer.singleShot(RESTORE_MS, self, lambda geometry=saved["geometry"]: self.restoreGeometry(geometry))
         self.presentation_action.blockSignals(True)
         self.presentation_action.setChecked(bool(on))
         self.presentation_action.blockSignals(False)

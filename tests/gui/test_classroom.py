@@ -338,7 +338,8 @@ def test_6_map_playback_and_loss_keep_their_size_at_projector_resolutions(qtbot,
     window.theme_requested.emit("dark")
     window.set_presentation(True)
     window.set_presentation(False)
-    window.resize(*size)
+    settle(window)
+    assert (window.width(), window.height()) == size        # leaving F11 gives the window its size back
     window.theme_requested.emit("light")
     settle(window)
     width2, height2, axis_bottom2 = measure()

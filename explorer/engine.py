@@ -59,23 +59,14 @@ STILL = 4
 
 
 @kernel(_nrt=False)
-def _gather(B, A, b0, nl):
-    """Columns b0 .. b0 + nl - 1 of A into columns 0 .. nl - 1 of the block buffer B (rows of A, >= nl)."""
-    for j in range(A.shape[0]):
-        src = A[j, b0:b0 + nl]
-        dst = B[j]
+def _copy_columns(dst, d0, src, s0, nl):
+    """dst[:, d0 : d0 + nl] = src[:, s0 : s0 + nl], row by row (each a contiguous copy): a block's lanes into
+    its block buffers, and the running ones back."""
+    for j in range(dst.shape[0]):
+        a = src[j, s0:s0 + nl]
+        b = dst[j, d0:d0 + nl]
         for q in range(nl):
-            dst[q] = src[q]
-
-
-@kernel(_nrt=False)
-def _scatter(A, B, w0, nl):
-    """Columns 0 .. nl - 1 of the block buffer B into columns w0 .. w0 + nl - 1 of A."""
-    for j in range(A.shape[0]):
-        src = B[j]
-        dst = A[j, w0:w0 + nl]
-        for q in range(nl):
-            dst[q] = src[q]
+            b[q] = a[q]
 
 
 @kernel(_nrt=False)
@@ -255,8 +246,8 @@ def drive(code, imm, consts, meta, outs, params, cols, data, full_scale,
         if n_still:  # set at the last step of the previous block
             still[:] = 0
             n_still = 0
-        _gather(PB, P, b0, nl)
-        _gather(SB, S, b0, nl)
+        _copy_columns(PB, zero, P, b0, nl)
+        _copy_columns(SB, zero, S, b0, nl)
         for k in range(k0, k1):
             # 1. f, ∇f (and H) at the lanes' points
             if data:
@@ -372,8 +363,8 @@ def drive(code, imm, consts, meta, outs, params, cols, data, full_scale,
                     rec_state[k + 1, j] = SB[j, 0]
         # the block's running lanes (its first nl columns) back to P and S, compacted to the front: row by row,
         # each a contiguous copy (write <= b0, so no column of a later block is touched)
-        _scatter(P, PB, write, nl)
-        _scatter(S, SB, write, nl)
+        _copy_columns(P, write, PB, zero, nl)
+        _copy_columns(S, write, SB, zero, nl)
         for q in range(nl):
             who[write + q] = who[b0 + q]
         write += nl
